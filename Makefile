@@ -28,6 +28,9 @@ SRCS	 = $(wildcard src/*.c)
 LIB_OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRCS)))
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# C programs the integration scripts run against the test bed.
+ITEST_SRCS = $(wildcard tests/integration/t-*.c)
+ITEST_BINS = $(patsubst tests/integration/%.c,$(BUILD)/itests/%,$(ITEST_SRCS))
 
 # Debian packages: to build, and to run the test bed and the demo.
 BUILD_DEBS = build-essential pkg-config libetpan-dev libncurses-dev \
@@ -67,7 +70,11 @@ $(BUILD)/%.o: src/%.c include/*.h | $(BUILD)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD):
-	mkdir -p $(BUILD)/tests
+	mkdir -p $(BUILD)/tests $(BUILD)/itests
+
+$(BUILD)/itests/%: tests/integration/%.c $(BUILD)/libmailconn.a include/*.h | $(BUILD)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(BUILD)/libmailconn.a $(LDLIBS)
 
 $(BUILD)/libmailconn.a: $(LIB_OBJS)
 	rm -f $@
@@ -83,8 +90,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmailconn.a include/*.h | $(BUILD)
 unit-test: deps-test $(BUILD)/mailconn $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-integration-test: deps-test $(BUILD)/mailconn
-	@MAILCONN=$(abspath $(BUILD)/mailconn) tests/integration/run.sh
+integration-test: deps-test $(BUILD)/mailconn $(ITEST_BINS)
+	@MAILCONN=$(abspath $(BUILD)/mailconn) ITESTS=$(abspath $(BUILD)/itests) \
+		tests/integration/run.sh
 
 tui-test: deps-test $(BUILD)/mailconn
 	@if [ -x tests/tui/run.sh ]; then \
