@@ -22,7 +22,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -DMC_DATADIR='"$(DATADIR)"'
 CFLAGS	 += -std=c11 -Wall -Wextra -Werror $(OPT) $(SAN)
 LDFLAGS	 += $(SAN)
-LDLIBS	 += -letpan $(PKG_LIBS) -lpthread
+LDLIBS	 += -letpan $(PKG_LIBS) -lresolv -lpthread
 
 SRCS	 = $(wildcard src/*.c)
 LIB_OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRCS)))

@@ -49,6 +49,7 @@ struct imap_session {
 	struct net_conn	*conn;
 	struct endpoint	 ep;		/* copy; strings owned by the caller */
 	char		*greeting;	/* sanitised text of the greeting */
+	int		 greeting_pre_tls; /* it came before STARTTLS: a hint only */
 	char	       **caps;		/* current CAPABILITY list, upper case */
 	size_t		 ncaps;
 	enum server_sw	 sw;

@@ -108,11 +108,21 @@ int		 net_tls_handshake(struct net_conn *, const struct endpoint *,
 		     struct mc_err *);
 
 /*
- * A libetpan stream over the connection: our SSL driver when conn->ssl is
- * set, libetpan's socket driver otherwise.  The stream owns the fd and SSL
- * from then on; conn keeps the metadata and stays valid.
+ * A libetpan stream over the connection: our driver (TLS when conn->ssl is
+ * set, plaintext otherwise; it enforces conn->timeout and net_cancel()).
+ * The stream owns the fd and SSL from then on; conn keeps the metadata and
+ * stays valid.  If libetpan closes the stream itself (mailimap_free,
+ * mailsmtp_free), conn->stream and conn->ssl become NULL, so net_close()
+ * afterwards is safe; after net_close() libetpan must not touch the stream.
  */
 mailstream	*net_stream(struct net_conn *);
+/*
+ * Why the stream's last read or write failed: -1 with err set (MCE_TIMEOUT
+ * "No answer from HOST:PORT within N s.", MCE_CANCELLED, MCE_PROTOCOL when
+ * the server closed the connection, MCE_IO), 0 when nothing failed.  For
+ * turning libetpan's bare MAILIMAP_ERROR_STREAM into a sentence.
+ */
+int		 net_stream_error(const struct net_conn *, struct mc_err *);
 
 /*
  * STARTTLS, after the protocol's OK: refuse if any byte was buffered after

@@ -23,6 +23,7 @@ struct smtp_session {
 	struct net_conn	*conn;
 	struct endpoint	 ep;
 	char		*greeting;	/* sanitised 220 text */
+	int		 greeting_pre_tls; /* it came before STARTTLS: a hint only */
 	int		 starttls_offered;
 	int		 pipelining, eightbitmime;
 	size_t		 size_limit;	/* SIZE; 0: none announced */
