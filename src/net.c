@@ -619,11 +619,16 @@ tls_fail(struct net_conn *conn, const struct endpoint *ep,
 			mc_err_set(err, MCE_TLS, "The server %s accepts no "
 			    "TLS version from %s to %s.", hp, tls_name(min),
 			    tls_name(max));
-		else if (min > TLS1_VERSION)
+		else if (min == TLS1_2_VERSION)
 			mc_err_set(err, MCE_TLS, "The server %s accepts no "
 			    "TLS version from %s up (protocol version alert): "
 			    "it probably speaks only TLS 1.0 or 1.1; set "
 			    "tls-min = 1.0 for this account if you must.", hp,
+			    tls_name(min));
+		else if (min > TLS1_VERSION)
+			mc_err_set(err, MCE_TLS, "The server %s accepts no "
+			    "TLS version from %s up (protocol version alert); "
+			    "a lower tls-min for this account may work.", hp,
 			    tls_name(min));
 		else
 			mc_err_set(err, MCE_TLS, "The server %s accepts no "

@@ -160,9 +160,7 @@ wait_for() {
 		shift 2
 	fi
 	[ $# -gt 0 ] || fail "wait_for: no command"
-	t_end=$(( $(_lib_ms) + ${deadline%.*} * 1000 ))
-	case $deadline in *.*) t_end=$(( t_end + 10#${deadline#*.}00 / 10 \
-	    ** ${#deadline#*.} * 0 + $(printf '%.0f' "$(echo "0.${deadline#*.} * 1000" | bc 2>/dev/null || echo 0)") )) ;; esac
+	t_end=$(( $(_lib_ms) + $(awk -v d="$deadline" 'BEGIN { printf "%d", d * 1000 }') ))
 	while :; do
 		if "$@" >"$TEST_DIR/wait.out" 2>&1; then
 			return 0
