@@ -119,7 +119,7 @@ static int	 check_reach(struct check_srv *);
 static int	 check_probe(struct check_srv *);
 static void	 check_tls_row(struct check_srv *, const struct net_conn *);
 static void	 check_tls_failed(struct check_srv *, const struct mc_err *);
-static void	 check_versions(struct check_srv *);
+static void	 check_versions(struct check_srv *, int);
 static char	*pin_note(struct check_srv *, const struct cert_info *);
 static void	 check_imap_login(struct check_srv *);
 static void	 check_imap_after_login(struct check_srv *,
@@ -387,9 +387,10 @@ static void
 cert_trusted_row(struct check_report *rep, const char *proto,
     const struct cert_info *ci, const char *pin_note_, const char *ca_file)
 {
-	char	*id, *why = NULL, *tmp, *extra;
-	size_t	 i;
-	int	 n = 0;
+	const char	*iss;
+	char		*id, *why = NULL, *tmp, *extra;
+	size_t		 i;
+	int		 n = 0;
 
 	id = xasprintf("%s.cert.trusted", proto);
 	for (i = 0; i < ci->nproblems; i++) {
@@ -412,16 +413,19 @@ cert_trusted_row(struct check_report *rep, const char *proto,
 	    "");
 	if (why == NULL) {
 		check_row_set(rep, id, CHECK_PASS, NULL,
-		    "issued by %s, trusted by the system CA store.%s",
-		    ci->issuer != NULL ? ci->issuer : "?", extra);
+		    "issued by %s, trusted by the system CA store.",
+		    ci->issuer != NULL ? ci->issuer : "?");
 	} else {
+		iss = ci->issuer != NULL && strstr(why, ci->issuer) == NULL ?
+		    ci->issuer : NULL;
 		check_row_set(rep, id, CHECK_FAIL,
 		    "Install a certificate issued by a public CA (for example "
 		    "Let's Encrypt) with the full chain.  Until then every "
 		    "client must accept it by hand (mailconn: `mailconn certs "
 		    "trust HOST:PORT`).",
-		    "not trusted by the system CA store: %s (issuer: %s).%s",
-		    why, ci->issuer != NULL ? ci->issuer : "?", extra);
+		    "not trusted by the system CA store: %s%s%s%s.%s", why,
+		    iss != NULL ? " (issuer: " : "", iss != NULL ? iss : "",
+		    iss != NULL ? ")" : "", extra);
 	}
 	free(extra);
 	free(why);
@@ -630,8 +634,9 @@ check_connections_row(struct check_report *rep, int wanted, int got,
 	    "client address (Dovecot: mail_max_userip_connections in "
 	    "protocol imap {}; Courier: MAXPERIP; Exchange: "
 	    "MaxConcurrentConnections / ImapMaxConnectionsPerUser).",
-	    "server accepted %d of %d connections; connection %d got: %s",
-	    got, wanted, got + 1, why != NULL ? why : "an error");
+	    "the server accepted %d of %d authenticated connections at once; "
+	    "connection %d got: \"%s\".", got, wanted, got + 1,
+	    why != NULL ? why : "an error");
 }
 
 void
@@ -830,12 +835,11 @@ check_reach(struct check_srv *s)
 		    others > 0 ? "Make the server listen on every address "
 		    "its name resolves to, or remove the addresses it does "
 		    "not serve from DNS." : NULL,
-		    "%s port %d accepts connections (%lld ms); local source "
-		    "address %s (to allowlist; behind NAT the server sees the "
-		    "NAT address)%s.", c->peer_addr, s->sys.port,
-		    probe.connect_ms, c->local_addr,
-		    others > 0 ? ", but other addresses of the name did not "
-		    "answer" : "");
+		    "%s port %d accepts connections (%lld ms)%s; this machine "
+		    "connects from %s (the address to allowlist, unless NAT "
+		    "changes it).", c->peer_addr, s->sys.port,
+		    probe.connect_ms, others > 0 ? ", but other addresses of "
+		    "the name did not answer" : "", c->local_addr);
 		net_close(c);
 		return 0;
 	}
@@ -912,9 +916,9 @@ check_tls_failed(struct check_srv *s, const struct mc_err *err)
 		srv_set(s, "tls", CHECK_FAIL,
 		    "Enable TLS (1.2 or later) on this port with a "
 		    "certificate for the host name.",
-		    "no TLS session with tls-min %s: %s",
+		    "%s (mailconn's minimum here: TLS %s)", err->msg,
 		    s->sys.tls_min == 10 ? "1.0" : s->sys.tls_min == 11 ?
-		    "1.1" : s->sys.tls_min == 13 ? "1.3" : "1.2", err->msg);
+		    "1.1" : s->sys.tls_min == 13 ? "1.3" : "1.2");
 		break;
 	case MCE_STARTTLS:
 		srv_set(s, "tls", CHECK_FAIL,
@@ -1018,9 +1022,13 @@ check_probe(struct check_srv *s)
 	return 0;
 }
 
-/* Which TLS versions the server accepts: one handshake per version. */
+/*
+ * Which TLS versions the server accepts: one handshake per version.  After
+ * a failed first handshake (failed 1), no version at all means the port
+ * does not speak TLS, which the tls row already says.
+ */
 static void
-check_versions(struct check_srv *s)
+check_versions(struct check_srv *s, int failed)
 {
 	struct endpoint	 ep;
 	struct mc_err	 err;
@@ -1045,6 +1053,13 @@ check_versions(struct check_srv *s)
 		log_debug("check: %s %s: %s", s->proto, tls_names[i],
 		    acc[i] == 1 ? "accepted" : acc[i] == 0 ? "refused" :
 		    err.msg);
+	}
+	if (failed && acc[0] != 1 && acc[1] != 1 && acc[2] != 1 &&
+	    acc[3] != 1) {
+		srv_set(s, "tls.versions", CHECK_SKIP, NULL,
+		    "not tested: no TLS handshake succeeded on this port (see "
+		    "%s TLS).", s->PROTO);
+		return;
 	}
 	check_versions_row(s->rep, s->proto, acc);
 }
@@ -1272,11 +1287,12 @@ static void
 check_server(const struct check_opts *o, struct check_report *rep, int smtp)
 {
 	struct check_srv	s;
+	int			rc;
 
 	rows_lay_out(rep, smtp ? "smtp." : "imap.");
 	if (srv_init(&s, o, rep, smtp) == 0 && check_reach(&s) == 0) {
-		if (check_probe(&s) != -1)
-			check_versions(&s);
+		if ((rc = check_probe(&s)) != -1)
+			check_versions(&s, rc == 1);
 		if (s.blocked == NULL) {
 			if (smtp)
 				check_smtp_login(&s);

@@ -247,6 +247,7 @@ certs_trust(int argc, char **argv)
 	if (*text != '\0' && text[strlen(text) - 1] != '\n')
 		fputc('\n', stdout);
 	free(text);
+	fputc('\n', stdout);
 	fflush(stdout);
 	if (trust_tty_available()) {
 		q = req.verdict == CERT_CHANGED ? xasprintf("Replace the "

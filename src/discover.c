@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <resolv.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -333,6 +334,7 @@ job_start(struct job *j)
 {
 	pthread_t	 t;
 	pthread_attr_t	 attr;
+	sigset_t	 all, old;
 	int		 rc;
 
 	pthread_mutex_lock(&j->pool->lock);
@@ -340,7 +342,11 @@ job_start(struct job *j)
 	pthread_mutex_unlock(&j->pool->lock);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Signals (SIGWINCH above all) stay with the UI thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&t, &attr, job_main, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
 		pthread_mutex_lock(&j->pool->lock);

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -84,7 +85,7 @@ static pthread_once_t	 net_once = PTHREAD_ONCE_INIT;
 static int		 net_rec_idx = -1;
 
 static void	 net_init_once(void);
-static long long wait_fd(int, short, int, long long);
+static int	 wait_fd(int, short, int, long long);
 static void	 addr_text(const struct sockaddr *, socklen_t, char *, size_t);
 static int	 ip_literal(const char *);
 static int	 set_cloexec_nonblock(int, int);
@@ -219,7 +220,7 @@ set_cloexec_nonblock(int fd, int nonblock)
  * deadline (mc_now_ms() clock) passed.  1 ready, 0 deadline, -1 poll
  * error, -2 cancelled.
  */
-static long long
+static int
 wait_fd(int fd, short ev, int cancelfd, long long deadline)
 {
 	struct pollfd	 pfd[2];
@@ -276,7 +277,9 @@ net_connect(const struct endpoint *ep, struct net_probe *probe,
 	socklen_t		 sslen;
 	struct try_fail		 refused, timedout, unreach;
 	struct conn_priv	*cp;
-	char			 port[16], addr[NET_ADDR_MAX];
+	const char		*host;
+	char			*bare = NULL, port[16], addr[NET_ADDR_MAX];
+	size_t			 hlen;
 	long long		 start, deadline, left, budget, w;
 	int			 timeout, rc, fd, n, i, soerr, saved, cfd;
 	socklen_t		 olen;
@@ -301,17 +304,23 @@ net_connect(const struct endpoint *ep, struct net_probe *probe,
 		    "port number.", ep->port, ep->host);
 		return NULL;
 	}
+	/* "[::1]" as people write it in URLs: the address inside. */
+	host = ep->host;
+	hlen = strlen(host);
+	if (hlen > 2 && host[0] == '[' && host[hlen - 1] == ']')
+		host = bare = xstrndup(host + 1, hlen - 2);
 	snprintf(port, sizeof port, "%d", ep->port);
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
-	rc = getaddrinfo(ep->host, port, &hints, &res);
+	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
 		mc_err_set(err, MCE_RESOLVE, "Cannot resolve the server name "
 		    "%s: %s.", ep->host, rc == EAI_SYSTEM ? strerror(errno) :
 		    gai_strerror(rc));
 		probe->connect_ms = mc_now_ms() - start;
+		free(bare);
 		return NULL;
 	}
 	n = 0;
@@ -435,7 +444,9 @@ net_connect(const struct endpoint *ep, struct net_probe *probe,
 
 	cp = xcalloc(1, sizeof *cp);
 	cp->pub.fd = fd;
-	cp->pub.host = xstrdup(ep->host);
+	cp->pub.host = xstrdup(host);
+	free(bare);
+	bare = NULL;
 	cp->pub.port = ep->port;
 	cp->pub.timeout = timeout;
 	cp->pub.cancel_fd[0] = cp->pub.cancel_fd[1] = -1;
@@ -477,6 +488,7 @@ net_connect(const struct endpoint *ep, struct net_probe *probe,
 fail:
 	probe->connect_ms = mc_now_ms() - start;
 	freeaddrinfo(res);
+	free(bare);
 	return NULL;
 }
 
@@ -512,6 +524,93 @@ tls_proto(int v)
 		return TLS1_3_VERSION;
 	}
 	return TLS1_2_VERSION;
+}
+
+/*
+ * Trust stores, shared by every SSL_CTX with the same anchors: parsing the
+ * system bundle costs ~60 ms, paid once per process rather than once per
+ * connection.  A CA file is reloaded when its identity (inode, size, mtime)
+ * changes.  OpenSSL allows an X509_STORE to be shared between threads once
+ * it is no longer modified; these never are after being filled.
+ */
+struct store_cache {
+	struct store_cache	*next;
+	int			 no_system;
+	char			*ca_file;	/* NULL: none */
+	struct stat		 st;
+	X509_STORE		*store;
+};
+static pthread_mutex_t	 store_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct store_cache *store_list;
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* A reference to the store for ep's anchors; NULL with err (MCE_CONFIG). */
+static X509_STORE *
+trust_store(const struct endpoint *ep, struct mc_err *err)
+{
+	struct store_cache	*sc, **prev;
+	struct stat		 st;
+	const char		*ca, *rs;
+	X509_STORE		*store;
+
+	ca = ep->ca_file != NULL && *ep->ca_file != '\0' ? ep->ca_file : NULL;
+	memset(&st, 0, sizeof st);
+	if (ca != NULL && stat(ca, &st) == -1) {
+		mc_err_set(err, MCE_CONFIG, "Cannot read the CA file %s: %s.",
+		    ca, strerror(errno));
+		return NULL;
+	}
+	pthread_mutex_lock(&store_mtx);
+	for (prev = &store_list; (sc = *prev) != NULL; prev = &sc->next) {
+		if (sc->no_system != (ep->no_system_ca != 0) ||
+		    (sc->ca_file == NULL) != (ca == NULL) ||
+		    (ca != NULL && strcmp(sc->ca_file, ca) != 0))
+			continue;
+		if (ca == NULL || same_file(&sc->st, &st)) {
+			X509_STORE_up_ref(sc->store);
+			pthread_mutex_unlock(&store_mtx);
+			return sc->store;
+		}
+		/* The file changed: drop the old one (SSL_CTXs keep refs). */
+		*prev = sc->next;
+		X509_STORE_free(sc->store);
+		free(sc->ca_file);
+		free(sc);
+		break;
+	}
+	if ((store = X509_STORE_new()) == NULL)
+		fatalx("X509_STORE_new failed");
+	ERR_clear_error();
+	if (!ep->no_system_ca && X509_STORE_set_default_paths(store) != 1)
+		log_warn("Cannot load the system's CA certificates.");
+	if (ca != NULL && X509_STORE_load_file(store, ca) != 1) {
+		rs = ERR_reason_error_string(ERR_peek_last_error());
+		mc_err_set(err, MCE_CONFIG, "Cannot load the CA file %s: %s.",
+		    ca, rs != NULL ? rs : "no certificate in it");
+		ERR_clear_error();
+		X509_STORE_free(store);
+		pthread_mutex_unlock(&store_mtx);
+		return NULL;
+	}
+	ERR_clear_error();
+	sc = xcalloc(1, sizeof *sc);
+	sc->no_system = ep->no_system_ca != 0;
+	sc->ca_file = ca != NULL ? xstrdup(ca) : NULL;
+	sc->st = st;
+	sc->store = store;
+	sc->next = store_list;
+	store_list = sc;
+	X509_STORE_up_ref(store);
+	pthread_mutex_unlock(&store_mtx);
+	return store;
 }
 
 /* Records every verification error; never aborts the handshake. */
@@ -662,7 +761,9 @@ tls_handshake_fd(struct conn_priv *cp, int fd, const struct endpoint *ep,
 	SSL_CTX		*ctx;
 	SSL		*ssl;
 	struct tls_rec	*rec;
-	long long	 deadline, w;
+	X509_STORE	*store;
+	long long	 deadline;
+	int		 w;
 	int		 min, r, sslerr, saved, iplit;
 	short		 ev;
 
@@ -683,18 +784,12 @@ tls_handshake_fd(struct conn_priv *cp, int fd, const struct endpoint *ep,
 	}
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (!ep->no_system_ca && SSL_CTX_set_default_verify_paths(ctx) != 1)
-		log_warn("Cannot load the system's CA certificates.");
-	if (ep->ca_file != NULL && *ep->ca_file != '\0' &&
-	    SSL_CTX_load_verify_locations(ctx, ep->ca_file, NULL) != 1) {
-		const char *rs = ERR_reason_error_string(ERR_peek_last_error());
-
-		mc_err_set(err, MCE_CONFIG, "Cannot load the CA file %s: %s.",
-		    ep->ca_file, rs != NULL ? rs : "unknown error");
-		ERR_clear_error();
+	if ((store = trust_store(ep, err)) == NULL) {
 		SSL_CTX_free(ctx);
 		return -1;
 	}
+	SSL_CTX_set1_cert_store(ctx, store);
+	X509_STORE_free(store);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_cb);
 
 	if ((ssl = SSL_new(ctx)) == NULL)
@@ -1209,7 +1304,7 @@ drv_cancelled(struct net_drv *d)
 
 /* After poll said no: timeout, cancel or error.  Always -1. */
 static ssize_t
-drv_wait_failed(mailstream_low *low, struct net_drv *d, long long w,
+drv_wait_failed(mailstream_low *low, struct net_drv *d, int w,
     const char *what)
 {
 	if (w == 0)
@@ -1259,7 +1354,8 @@ static ssize_t
 drv_read(mailstream_low *low, void *buf, size_t count)
 {
 	struct net_drv	*d = low->data;
-	long long	 deadline, w;
+	long long	 deadline;
+	int		 w;
 	ssize_t		 n;
 	int		 r, sslerr, saved;
 	short		 ev;
@@ -1316,7 +1412,8 @@ static ssize_t
 drv_write(mailstream_low *low, const void *buf, size_t count)
 {
 	struct net_drv	*d = low->data;
-	long long	 deadline, w;
+	long long	 deadline;
+	int		 w;
 	ssize_t		 n;
 	int		 r, sslerr, saved;
 	short		 ev;

@@ -9,10 +9,13 @@
  * them at the same time.
  *
  * The trap (TESTBED.md section 5): a lookup answers NULL without an error
- * both for "nothing stored" and for "the keyring is locked", because
- * gnome-keyring hides the items of a locked collection from searches.  So a
- * NULL is checked against the state of the default collection before it is
- * called "not found".
+ * both for "nothing stored" and for "the keyring is locked": libsecret tries
+ * to unlock a locked match, and when that fails (no display to prompt on,
+ * or the person dismissed the prompt) it answers NULL.  So a NULL is checked
+ * against the state of the default collection before it is called "not
+ * found"; a locked collection gets one unlock attempt of our own (a second
+ * prompt on a desktop when the first was dismissed; headless it fails at
+ * once).
  */
 
 #include <sys/types.h>
@@ -42,6 +45,8 @@ extern char **environ;
 #define SECRET_CMD_OUT_MAX	8192
 /* Bytes of its stderr kept for the error message. */
 #define SECRET_CMD_ERR_MAX	2048
+/* The Secret Service's well-known bus name. */
+#define SECRET_BUS_NAME		"org.freedesktop.secrets"
 /* Longest password secret_read_password accepts. */
 #define SECRET_LINE_MAX		65536
 
@@ -82,6 +87,8 @@ static int		 secret_key_check(const struct secret_key *,
 			     struct mc_err *);
 static GHashTable	*secret_attributes(const struct secret_key *);
 static GDBusConnection	*secret_bus(const char *, struct mc_err *);
+static int		 secret_service_present(GDBusConnection *);
+static int		 secret_reset(GDBusConnection *, GError *, int *);
 static enum secret_state secret_default_state(const char *, enum secret_why *,
 			     struct mc_err *);
 static const char	*secret_first_line(char *, size_t);
@@ -243,8 +250,11 @@ secret_attributes(const struct secret_key *k)
  * The shared session bus connection, which libsecret uses too; the caller
  * holds the reference while it calls libsecret, so that libsecret gets this
  * very connection.  GLib makes the shared connection raise SIGTERM in the
- * whole process when the bus goes away (exit-on-close); a mail client must
- * outlive its keyring's bus, so that is turned off here.
+ * whole process when the bus goes away (exit-on-close, delivered if anybody
+ * runs the connection's main context); a mail client must outlive its
+ * keyring's bus, so that is turned off here.  A closed connection stays
+ * closed for the life of the process (GLib keeps it as the singleton), so
+ * after the session bus itself restarted mailconn must be restarted too.
  */
 static GDBusConnection *
 secret_bus(const char *account, struct mc_err *err)
@@ -262,11 +272,70 @@ secret_bus(const char *account, struct mc_err *err)
 		/* Let libsecret drop its proxy on the dead connection. */
 		secret_service_disconnect();
 		g_object_unref(c);
-		secret_fail(err, SW_NOSERVICE, "the session bus connection "
-		    "was closed", account, NULL);
+		secret_fail(err, SW_NOSERVICE, "the session bus went away; "
+		    "restart mailconn to reach a new one", account, NULL);
 		return NULL;
 	}
 	return c;
+}
+
+/*
+ * Is there a Secret Service on this bus: a name owner now, or a service
+ * file the bus can start it from?
+ */
+static int
+secret_service_present(GDBusConnection *bus)
+{
+	GVariant	*r;
+	GVariantIter	*it;
+	const char	*name;
+	gboolean	 owned = FALSE;
+	int		 found = 0;
+
+	r = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus",
+	    "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+	    g_variant_new("(s)", SECRET_BUS_NAME),
+	    G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+	if (r != NULL) {
+		g_variant_get(r, "(b)", &owned);
+		g_variant_unref(r);
+		if (owned)
+			return 1;
+	}
+	r = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus",
+	    "/org/freedesktop/DBus", "org.freedesktop.DBus",
+	    "ListActivatableNames", NULL, G_VARIANT_TYPE("(as)"),
+	    G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+	if (r == NULL)
+		return 0;
+	g_variant_get(r, "(as)", &it);
+	while (!found && g_variant_iter_next(it, "&s", &name))
+		found = strcmp(name, SECRET_BUS_NAME) == 0;
+	g_variant_iter_free(it);
+	g_variant_unref(r);
+	return found;
+}
+
+/*
+ * libsecret caches one SecretService per process, bound to the unique bus
+ * name of the daemon it first met, and nothing here runs the main context
+ * that would tell it the daemon went away: after gnome-keyring restarts,
+ * every call fails with "The name :1.1 was not provided by any .service
+ * files".  So when a call says "no service" but there is one on the bus,
+ * drop the cache and try once more.  (Not when there is none: dropping a
+ * service whose calls failed leaks a little inside GIO.)  Returns 1 (e
+ * freed) when the caller should retry.
+ */
+static int
+secret_reset(GDBusConnection *bus, GError *e, int *done)
+{
+	if (*done || secret_classify(e) != SW_NOSERVICE ||
+	    !secret_service_present(bus))
+		return 0;
+	*done = 1;
+	g_error_free(e);
+	secret_service_disconnect();
+	return 1;
 }
 
 /*
@@ -348,9 +417,8 @@ secret_store(const struct secret_key *k, const char *password,
 	GDBusConnection	*bus;
 	GHashTable	*attrs;
 	GError		*e;
-	enum secret_why	 why;
 	char		*label, *what;
-	int		 attempt, rc;
+	int		 ok, rc, reset = 0;
 
 	if (secret_key_check(k, err) == -1)
 		return -1;
@@ -366,27 +434,25 @@ secret_store(const struct secret_key *k, const char *password,
 	    k->user, k->server);
 	what = xasprintf("store the password for account %s", k->account);
 
-	rc = -1;
-	for (attempt = 0; attempt < 2; attempt++) {
+	/*
+	 * libsecret itself unlocks a locked collection (prompting on a
+	 * desktop) and retries once; IS_LOCKED here means that failed, and a
+	 * second prompt of ours would only annoy.
+	 */
+	do {
 		e = NULL;
-		if (secret_password_storev_sync(&secret_schema, attrs,
-		    SECRET_COLLECTION_DEFAULT, label, password, NULL, &e)) {
-			rc = 0;
-			break;
-		}
-		if (e == NULL) {
-			secret_fail(err, SW_OTHER, NULL, k->account, what);
-			break;
-		}
-		if (attempt > 0 || secret_classify(e) != SW_LOCKED) {
-			secret_fail_gerror(err, e, k->account, what);
-			break;
-		}
-		/* IS_LOCKED: unlock (or learn why not), then once more. */
+		ok = secret_password_storev_sync(&secret_schema, attrs,
+		    SECRET_COLLECTION_DEFAULT, label, password, NULL, &e);
+	} while (!ok && e != NULL && secret_reset(bus, e, &reset));
+	if (ok)
+		rc = 0;
+	else if (e == NULL)
+		rc = secret_fail(err, SW_OTHER, NULL, k->account, what);
+	else if (secret_classify(e) == SW_LOCKED) {
 		g_error_free(e);
-		if (secret_default_state(k->account, &why, err) == SS_FAIL)
-			break;
-	}
+		rc = secret_fail(err, SW_LOCKED, NULL, k->account, NULL);
+	} else
+		rc = secret_fail_gerror(err, e, k->account, what);
 	free(what);
 	free(label);
 	g_hash_table_unref(attrs);
@@ -403,7 +469,7 @@ secret_lookup(const struct secret_key *k, char **out, struct mc_err *err)
 	enum secret_why	 why;
 	enum secret_state st;
 	char		*pw, *what;
-	int		 attempt, rc;
+	int		 rc, unlocked = 0, reset = 0;
 
 	*out = NULL;
 	if (secret_key_check(k, err) == -1)
@@ -414,7 +480,7 @@ secret_lookup(const struct secret_key *k, char **out, struct mc_err *err)
 	what = xasprintf("look up the password of account %s", k->account);
 
 	rc = -1;
-	for (attempt = 0; attempt < 2; attempt++) {
+	for (;;) {
 		e = NULL;
 		pw = secret_password_lookupv_sync(&secret_schema, attrs, NULL,
 		    &e);
@@ -425,6 +491,8 @@ secret_lookup(const struct secret_key *k, char **out, struct mc_err *err)
 			break;
 		}
 		if (e != NULL && secret_classify(e) != SW_LOCKED) {
+			if (secret_reset(bus, e, &reset))
+				continue;
 			secret_fail_gerror(err, e, k->account, what);
 			break;
 		}
@@ -433,10 +501,12 @@ secret_lookup(const struct secret_key *k, char **out, struct mc_err *err)
 		st = secret_default_state(k->account, &why, err);
 		if (st == SS_FAIL)
 			break;
-		if (st == SS_UNLOCKED || attempt > 0) {
-			rc = 1;
-			break;
+		if (st == SS_NOW_UNLOCKED && !unlocked) {
+			unlocked = 1;
+			continue;
 		}
+		rc = 1;
+		break;
 	}
 	free(what);
 	g_hash_table_unref(attrs);
@@ -453,7 +523,7 @@ secret_forget(const struct secret_key *k, struct mc_err *err)
 	enum secret_why	 why;
 	enum secret_state st;
 	char		*what;
-	int		 attempt, rc;
+	int		 rc, unlocked = 0, reset = 0;
 
 	if (secret_key_check(k, err) == -1)
 		return -1;
@@ -463,7 +533,7 @@ secret_forget(const struct secret_key *k, struct mc_err *err)
 	what = xasprintf("remove the password of account %s", k->account);
 
 	rc = -1;
-	for (attempt = 0; attempt < 2; attempt++) {
+	for (;;) {
 		e = NULL;
 		if (secret_password_clearv_sync(&secret_schema, attrs, NULL,
 		    &e)) {
@@ -471,6 +541,8 @@ secret_forget(const struct secret_key *k, struct mc_err *err)
 			break;
 		}
 		if (e != NULL && secret_classify(e) != SW_LOCKED) {
+			if (secret_reset(bus, e, &reset))
+				continue;
 			secret_fail_gerror(err, e, k->account, what);
 			break;
 		}
@@ -485,10 +557,12 @@ secret_forget(const struct secret_key *k, struct mc_err *err)
 			}
 			break;
 		}
-		if (st == SS_UNLOCKED || attempt > 0) {
-			rc = 1;
-			break;
+		if (st == SS_NOW_UNLOCKED && !unlocked) {
+			unlocked = 1;
+			continue;
 		}
+		rc = 1;
+		break;
 	}
 	free(what);
 	g_hash_table_unref(attrs);
@@ -681,9 +755,11 @@ secret_run_command(const char *cmd, int timeout, char **out,
 			if (fds[i] == -1)
 				continue;
 			fcntl(fds[i], F_SETFL, O_NONBLOCK);
+			/* (The deadline stops a grandchild that writes on.) */
 			while (fds[i] != -1 && secret_read_drain(&fds[i],
 			    i == 0 ? obuf : ebuf, i == 0 ? &olen : &elen,
-			    i == 0 ? SECRET_CMD_OUT_MAX : SECRET_CMD_ERR_MAX) == 1)
+			    i == 0 ? SECRET_CMD_OUT_MAX : SECRET_CMD_ERR_MAX) == 1 &&
+			    mc_now_ms() < deadline)
 				;
 		}
 	}

@@ -376,7 +376,7 @@ smtp_open(const struct endpoint *ep, const struct trust_ctx *tc,
 		if (s->smtp->stream == NULL)
 			s->conn->stream = NULL;
 		smtp_fail(s, rc == MAILSMTP_ERROR_STREAM ? 0 :
-		    s->smtp->response_code, "greeting", t, err);
+		    s->smtp->response_code, "waiting for the greeting", t, err);
 		goto fail;
 	}
 	if (s->smtp->response != NULL) {

@@ -502,6 +502,7 @@ class Imap:
 			self.ok(tag, "NOOP completed")
 			return True
 		if cmd == "LOGOUT":
+			self.release()		# before the OK: the slot is free now
 			c.send("* BYE %s\r\n" % ("Courier-IMAP server shutting down"
 			    if p.get("courier") else "Logging out"))
 			self.ok(tag, "LOGOUT completed")

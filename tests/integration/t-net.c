@@ -16,20 +16,28 @@
  *   t-net [options] stall-read                   our own listener that never
  *                                                accepts: read (or --tls:
  *                                                the handshake) times out
+ *   t-net [options] fd-limit HOST PORT           connect with descriptors
+ *                                                0..1023 all taken
+ *   t-net [options] tty-prompt HOST PORT         handshake, then ask on
+ *                                                /dev/tty (--changed: as if
+ *                                                another key was pinned)
+ *   t-net tty-available                          1 when /dev/tty opens
  *
  * options: --ca FILE, --no-system-ca, --tls-min N, --tls-max N (10..13),
  * --timeout SECONDS, --tls (implicit TLS for read/idle-cancel),
- * --cancel-after MS, --starttls, --debug (log to stderr).
+ * --cancel-after MS, --starttls, --changed, --debug (log to stderr).
  *
  * Output: "key value" lines; on failure "ERR kind: message" and exit 1.
  * Times are measured here with the monotonic clock ("ms N").
  */
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,19 +46,21 @@
 
 #include <libetpan/libetpan.h>
 
+#include "certstore.h"
 #include "log.h"
 #include "net.h"
 #include "util.h"
 
 static struct endpoint	 ep;
-static int		 opt_tls, opt_starttls, opt_cancel_after = -1;
+static int		 opt_tls, opt_starttls, opt_changed;
+static int		 opt_cancel_after = -1;
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: t-net [--ca F] [--no-system-ca] [--tls-min N] "
 	    "[--tls-max N] [--timeout S] [--tls] [--starttls] "
-	    "[--cancel-after MS] [--debug] CMD [HOST PORT]\n");
+	    "[--cancel-after MS] [--changed] [--debug] CMD [HOST PORT]\n");
 	exit(2);
 }
 
@@ -530,6 +540,72 @@ cmd_stall_read(void)
 	return fail(&err);
 }
 
+/* libetpan select()s: a socket at 1024 or above must be refused. */
+static int
+cmd_fd_limit(void)
+{
+	struct rlimit	 rl;
+	struct net_conn	*c;
+	struct mc_err	 err;
+	int		 fd, last = -1;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1100 &&
+	    rl.rlim_max >= 1100) {
+		rl.rlim_cur = 1100;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	while ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) != -1 &&
+	    fd < 1023)
+		last = fd;
+	if (fd == -1) {
+		printf("cannot fill the descriptors below 1024 (last %d)\n",
+		    last);
+		return 1;
+	}
+	printf("filled %d\n", fd);
+	if ((c = net_connect(&ep, NULL, &err)) != NULL) {
+		printf("connected with fd %d\n", c->fd);
+		net_close(c);
+		return 1;
+	}
+	return fail(&err);
+}
+
+static int
+cmd_tty_prompt(void)
+{
+	struct net_conn		*c;
+	struct trust_request	 req;
+	struct cert_pin		 old;
+	struct mc_err		 err;
+	enum trust_answer	 a;
+
+	if ((c = open_conn(1, &err)) == NULL)
+		return fail(&err);
+	memset(&req, 0, sizeof req);
+	req.account = "test";
+	req.proto = "imap";
+	req.host = c->host;
+	req.port = c->port;
+	req.cert = c->cert;
+	req.verdict = CERT_UNTRUSTED;
+	if (opt_changed) {
+		memset(&old, 0, sizeof old);
+		old.hostport = "localhost:0";
+		memset(old.spki_sha256, '0', 64);
+		memset(old.leaf_sha256, '0', 64);
+		old.when = 1700000000;
+		old.subject = "CN=old";
+		req.verdict = CERT_CHANGED;
+		req.old = &old;
+	}
+	a = trust_tty_prompt(&req, NULL);
+	printf("answer %s\n", a == TRUST_ACCEPT_ALWAYS ? "always" :
+	    a == TRUST_ACCEPT_ONCE ? "once" : "reject");
+	net_close(c);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -556,6 +632,8 @@ main(int argc, char **argv)
 			opt_tls = 1;
 		else if (strcmp(argv[i], "--starttls") == 0)
 			opt_starttls = 1;
+		else if (strcmp(argv[i], "--changed") == 0)
+			opt_changed = 1;
 		else if (strcmp(argv[i], "--debug") == 0)
 			debug = 1;
 		else
@@ -575,6 +653,10 @@ main(int argc, char **argv)
 		return cmd_stall_connect();
 	if (strcmp(cmd, "stall-read") == 0)
 		return cmd_stall_read();
+	if (strcmp(cmd, "tty-available") == 0) {
+		printf("tty-available %d\n", trust_tty_available());
+		return 0;
+	}
 	if (i + 2 != argc)
 		usage();
 	ep.host = argv[i];
@@ -595,6 +677,10 @@ main(int argc, char **argv)
 		return cmd_idle_cancel();
 	if (strcmp(cmd, "inject") == 0)
 		return cmd_inject();
+	if (strcmp(cmd, "fd-limit") == 0)
+		return cmd_fd_limit();
+	if (strcmp(cmd, "tty-prompt") == 0)
+		return cmd_tty_prompt();
 	usage();
 	return 2;
 }

@@ -5,6 +5,7 @@
  *   t-proto [options] imap-login HOST PORT SEC USER        (password: stdin)
  *   t-proto [options] imap-list  HOST PORT SEC USER        (password: stdin)
  *   t-proto [options] imap-status HOST PORT SEC USER FOLDER (password: stdin)
+ *   t-proto [options] imap-multi HOST PORT SEC USER N  (N sessions at once)
  *   t-proto [options] smtp-open  HOST PORT smtps|starttls|none
  *   t-proto [options] smtp-send  HOST PORT SEC USER FROM RCPT...
  *       (password: first line of stdin; message: --msg FILE)
@@ -148,6 +149,39 @@ print_imap(const struct imap_session *s)
 	fflush(stdout);
 }
 
+/* N sessions logged in at once (connection limits); all closed at the end. */
+static int
+imap_multi(const struct endpoint *ep, int argc, char **argv,
+    const struct trust_ctx *tc)
+{
+	struct imap_session	**ss;
+	struct mc_err		  err;
+	char			 *pw;
+	int			  i, n, bad = 0;
+
+	if (argc < 5)
+		usage();
+	n = atoi(argv[4]);
+	ss = xcalloc(n > 0 ? n : 1, sizeof *ss);
+	pw = read_password();
+	for (i = 0; i < n; i++) {
+		if (imap_open(ep, tc, &ss[i], &err) != 0 ||
+		    imap_login(ss[i], argv[3], pw, &err) != 0) {
+			printf("SESSION %d ", i + 1);
+			fail(&err);
+			imap_close(ss[i]);
+			ss[i] = NULL;
+			bad = 1;
+		} else
+			printf("SESSION %d ok\n", i + 1);
+	}
+	mc_free_secret(pw);
+	for (i = 0; i < n; i++)
+		imap_close(ss[i]);
+	free(ss);
+	return bad;
+}
+
 static int
 cmd_imap(const char *cmd, int argc, char **argv, const struct trust_ctx *tc)
 {
@@ -164,6 +198,8 @@ cmd_imap(const char *cmd, int argc, char **argv, const struct trust_ctx *tc)
 	if (argc < 3)
 		usage();
 	make_endpoint(&ep, argv);
+	if (strcmp(cmd, "imap-multi") == 0)
+		return imap_multi(&ep, argc, argv, tc);
 	t = mc_now_ms();
 	rc = imap_open(&ep, tc, &s, &err);
 	if (rc != 0) {
@@ -232,15 +268,19 @@ cmd_smtp(const char *cmd, int argc, char **argv, const struct trust_ctx *tc)
 	struct mc_err		 err;
 	char			*pw, *msg;
 	size_t			 len;
+	long long		 t;
 	int			 rc;
 
 	if (argc < 3)
 		usage();
 	make_endpoint(&ep, argv);
+	t = mc_now_ms();
 	rc = smtp_open(&ep, tc, &s, &err);
 	printf("PROMPTS %d\n", prompts);
-	if (rc != 0)
+	if (rc != 0) {
+		printf("ELAPSED_MS %lld\n", mc_now_ms() - t);
 		return fail(&err);
+	}
 	printf("OPEN trusted=%d trust=%s size=%zu auth=%s starttls=%d "
 	    "pipelining=%d 8bitmime=%d greeting_pre_tls=%d connect_ms=%lld "
 	    "tls_ms=%lld\n", s->trusted, verdict_name(s->trust),

@@ -5,6 +5,10 @@
  *   t-secret store  ACCOUNT PROTO SERVER USER   password: first line of stdin
  *                                               (or prompted on a terminal)
  *   t-secret lookup ACCOUNT PROTO SERVER USER
+ *   t-secret lookup-again ACCOUNT PROTO SERVER USER
+ *                                               lookup, then wait for a line
+ *                                               on stdin, then lookup again
+ *                                               in the same process
  *   t-secret forget ACCOUNT PROTO SERVER USER
  *   t-secret check
  *   t-secret account ACCOUNT PROTO SERVER USER [PASSWORD-COMMAND]
@@ -29,7 +33,7 @@
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: t-secret store|lookup|forget|account "
+	fprintf(stderr, "usage: t-secret store|lookup|lookup-again|forget|account "
 	    "ACCOUNT PROTO SERVER USER [COMMAND] | check | read\n");
 	return 64;
 }
@@ -41,6 +45,26 @@ fail(const struct mc_err *err)
 	return 2;
 }
 
+static int
+lookup(const struct secret_key *k)
+{
+	struct mc_err	 err;
+	char		*pw;
+	int		 rc;
+
+	mc_err_clear(&err);
+	rc = secret_lookup(k, &pw, &err);
+	if (rc == -1)
+		return fail(&err);
+	if (rc == 1) {
+		printf("not found\n");
+		return 1;
+	}
+	printf("found %s\n", pw);
+	mc_free_secret(pw);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -48,7 +72,7 @@ main(int argc, char **argv)
 	struct account		 a;
 	struct mc_err		 err;
 	const char		*op;
-	char			*pw = NULL, *prompt;
+	char			*pw = NULL, *prompt, line[16];
 	size_t			 i;
 	int			 rc;
 
@@ -97,17 +121,13 @@ main(int argc, char **argv)
 		printf("stored\n");
 		return 0;
 	}
-	if (strcmp(op, "lookup") == 0 && argc == 6) {
-		rc = secret_lookup(&k, &pw, &err);
-		if (rc == -1)
-			return fail(&err);
-		if (rc == 1) {
-			printf("not found\n");
-			return 1;
-		}
-		printf("found %s\n", pw);
-		mc_free_secret(pw);
-		return 0;
+	if (strcmp(op, "lookup") == 0 && argc == 6)
+		return lookup(&k);
+	if (strcmp(op, "lookup-again") == 0 && argc == 6) {
+		rc = lookup(&k);
+		if (fgets(line, sizeof line, stdin) == NULL)
+			return rc;
+		return lookup(&k);
 	}
 	if (strcmp(op, "forget") == 0 && argc == 6) {
 		rc = secret_forget(&k, &err);

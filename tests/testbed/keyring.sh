@@ -8,6 +8,8 @@
 #   keyring.sh start-nokeyring DIR  bus + gnome-keyring with no keyring at all
 #                                   (no default collection; it cannot prompt)
 #   keyring.sh start-noservice DIR  a bus with no Secret Service at all
+#   keyring.sh restart-keyring DIR  replace the running gnome-keyring by a new
+#                                   one (same bus, new unique name; unlocked)
 #   keyring.sh stop DIR             stop what start* started in DIR
 #
 # start* print `export` lines (DBUS_SESSION_BUS_ADDRESS, HOME,
@@ -28,7 +30,7 @@ PW_WRONG='not-the-keyring-password'
 DEADLINE_MS=10000
 
 usage() {
-	echo "usage: keyring.sh start|start-locked|start-nokeyring|start-noservice|stop DIR" >&2
+	echo "usage: keyring.sh start|start-locked|start-nokeyring|start-noservice|restart-keyring|stop DIR" >&2
 	exit 2
 }
 
@@ -228,7 +230,6 @@ case $2 in
 /*)	DIR=$2 ;;
 *)	DIR=$(pwd)/$2 ;;
 esac
-[ -d "$DIR" ] || mkdir -p "$DIR"
 BUS_ADDR=
 BUS_PID=
 KEYRING_PID=
@@ -262,6 +263,21 @@ start-nokeyring)
 start-noservice)
 	prepare
 	start_bus "$(noservice_config)"
+	write_env
+	;;
+restart-keyring)
+	[ -r "$DIR/keyring.env" ] || die "nothing runs in $DIR"
+	BUS_ADDR=$(sed -n "s/^export DBUS_SESSION_BUS_ADDRESS='\(.*\)'$/\1/p" "$DIR/keyring.env")
+	BUS_PID=$(sed -n "s/^export BUS_PID='\(.*\)'$/\1/p" "$DIR/keyring.env")
+	old=$(sed -n "s/^export KEYRING_PID='\(.*\)'$/\1/p" "$DIR/keyring.env")
+	stop_pid "$old" gnome-keyring-daemon
+	t_end=$(($(now_ms) + DEADLINE_MS))
+	while has_owner; do
+		[ "$(now_ms)" -lt "$t_end" ] ||
+			die "org.freedesktop.secrets still owned after stop"
+		sleep 0.02
+	done
+	start_keyring "$PW_GOOD"
 	write_env
 	;;
 stop)

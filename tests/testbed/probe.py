@@ -143,6 +143,9 @@ def cmd_wait_fingerprint(args):
 def bindable(port):
 	for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
 		s = socket.socket(fam, socket.SOCK_STREAM)
+		# As the servers do: TIME_WAIT leftovers of our own probes must
+		# not count as "in use", a listener still does.
+		s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 		try:
 			s.bind((addr, port))
 		except OSError:

@@ -50,6 +50,11 @@ class Spool:
 		self.n = 0
 		self.logf = open(logpath, "a") if logpath else None
 		os.makedirs(path, exist_ok=True)
+		# A restart into the same DIR continues the numbering.
+		for name in os.listdir(path):
+			stem = name.split(".")[0]
+			if stem.isdigit():
+				self.n = max(self.n, int(stem))
 
 	def log(self, msg):
 		if self.logf:

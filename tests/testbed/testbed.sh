@@ -49,27 +49,29 @@ MC_USER2=bob@example.test
 MC_PASS2='bøb-pässwörd'			# UTF-8
 MAIL_UID=$(id -u nobody)
 MAIL_GID=$(id -g nobody)
-START_DEADLINE=15			# seconds, for all greetings together
+START_DEADLINE=30			# seconds, for all greetings together (a deadline, not a wait)
 STOP_DEADLINE=5				# Dovecot takes up to 2.4 s (TESTBED 2.2)
 
 die() { echo "testbed: $*" >&2; exit 1; }
 note() { [ -n "${TESTBED_QUIET:-}" ] || echo "testbed: $*" >&2; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $(( t / 1000 )); }
 
 # POSIX single quoting, so DIR/env can be sourced by sh and bash alike.
-sq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+sq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+export_line() { printf 'export %s=' "$1"; sq "$2"; echo; }	# NAME VALUE
 
 # ---- process bookkeeping ---------------------------------------------------
 # DIR/pids: "NAME PID STARTTIME" per line.  The start time (field 22 of
 # /proc/PID/stat) guards against signalling a recycled PID after a reboot of
 # the bed.  PID 1 here does not reap orphans, so an exited daemon can linger
 # as a zombie that `kill -0` still finds: zombies count as gone.
-proc_starttime() {
+proc_starttime() {	# PID -> $STARTTIME (no subshell: forks are slow on a busy box)
 	local line rest
+	STARTTIME=0
 	{ read -r line < "/proc/$1/stat"; } 2>/dev/null || return 1
 	rest=${line##*) }
 	set -- $rest
-	echo "${20}"
+	STARTTIME=${20}
 }
 
 proc_alive() {	# PID [STARTTIME]
@@ -82,9 +84,8 @@ proc_alive() {	# PID [STARTTIME]
 }
 
 record_pid() {	# NAME PID
-	local st
-	st=$(proc_starttime "$2") || st=0
-	echo "$1 $2 $st" >> "$TB/pids"
+	proc_starttime "$2" || true
+	echo "$1 $2 $STARTTIME" >> "$TB/pids"
 }
 
 # ---- certificates (TESTBED 1) ----------------------------------------------
@@ -303,21 +304,17 @@ start_smtpd() {
 # same: private dbus-daemon in the foreground (no --fork: we keep its PID),
 # gnome-keyring-daemon --foreground --unlock, ready when org.freedesktop.secrets
 # has an owner.  Both write export lines to DIR/keyring.env.
+KR_JOB=
 start_keyring() {
 	local k=$TB/keyring
 	mkdir -p "$k"
 	if [ -x "$KEYRING_SH" ]; then
-		# To a file, not $(...): a daemon holding the pipe would hang us.
-		"$KEYRING_SH" start "$k" > "$TB/keyring.env" \
-		    || die "keyring.sh start failed"
-		# Recorded too, as a safety net for stop; keyring.sh stop goes
-		# first (it also stops the services the bus activated).
-		local v kp
-		for v in KEYRING_PID:keyring BUS_PID:bus; do
-			kp=$(sed -n "s/^export ${v%%:*}=[\"']*\([0-9]*\).*/\1/p" \
-			    "$TB/keyring.env")
-			[ -z "$kp" ] || record_pid "${v##*:}" "$kp"
-		done
+		# In the background (it waits for the keyring itself, ~0.3 s
+		# idle, seconds on a busy machine) while Dovecot starts.  To a
+		# file, not $(...): a daemon holding the pipe would hang us.
+		"$KEYRING_SH" start "$k" > "$TB/keyring.env.tmp" \
+		    2> "$TB/keyring.err" &
+		KR_JOB=$!
 		return 0
 	fi
 	mkdir -p "$k/home" "$k/run"
@@ -342,16 +339,31 @@ start_keyring() {
 	local kp=$!
 	record_pid keyring $kp
 	{
-		echo "export DBUS_SESSION_BUS_ADDRESS=$(sq "$addr")"
-		echo "export HOME=$(sq "$k/home")"
-		echo "export XDG_RUNTIME_DIR=$(sq "$k/run")"
-		echo "export KEYRING_PID=$kp"
+		export_line DBUS_SESSION_BUS_ADDRESS "$addr"
+		export_line HOME "$k/home"
+		export_line XDG_RUNTIME_DIR "$k/run"
+		export_line KEYRING_PID "$kp"
+		echo "unset DISPLAY"
 	} > "$TB/keyring.env"
 }
 
 wait_keyring() {
-	[ -x "$KEYRING_SH" ] && return 0	# keyring.sh waits itself
-	local t0 addr
+	local t0 addr v kp
+	if [ -n "$KR_JOB" ]; then
+		local rc=0
+		wait "$KR_JOB" || rc=$?
+		KR_JOB=
+		[ $rc -eq 0 ] || die "keyring.sh start failed: $(cat "$TB/keyring.err")"
+		mv "$TB/keyring.env.tmp" "$TB/keyring.env"
+		# Recorded too, as a safety net for stop; keyring.sh stop goes
+		# first (it also stops the services the bus activated).
+		for v in KEYRING_PID:keyring BUS_PID:bus; do
+			kp=$(sed -n "s/^export ${v%%:*}=[\"']*\([0-9]*\).*/\1/p" \
+			    "$TB/keyring.env")
+			[ -z "$kp" ] || record_pid "${v##*:}" "$kp"
+		done
+		return 0
+	fi
 	t0=$(now_ms)
 	addr=$(head -n1 "$TB/keyring/bus.addr")
 	until DBUS_SESSION_BUS_ADDRESS=$addr dbus-send --session \
@@ -395,22 +407,22 @@ write_env() {
 		for v in TB PORT_BASE IMAPS_PORT IMAP_PORT IMAPS_SELF_PORT \
 		    IMAP_SELF_PORT IMAPS_EXPIRED_PORT IMAPS_WRONGHOST_PORT \
 		    SMTPS_PORT SUBMISSION_PORT MC_USER MC_PASS MC_USER2 MC_PASS2; do
-			echo "export $v=$(sq "${!v}")"
+			export_line "$v" "${!v}"
 		done
-		echo "export MC_HOST=localhost"
-		echo "export MC_CA=$(sq "$TB/certs/ca.crt")"
-		echo "export MC_CERTS=$(sq "$TB/certs")"
-		echo "export SMTP_SPOOL=$(sq "$TB/smtp/spool")"
-		echo "export SMTP_LOG=$(sq "$TB/smtp/smtpd.log")"
-		echo "export DOVECOT_CONF=$(sq "$TB/dv/main/dovecot.conf")"
-		echo "export DOVECOT_LOG=$(sq "$TB/dv/main/dovecot.log")"
-		echo "export MAIL_ROOT=$(sq "$TB/mail/ann/Maildir")"
-		echo "export MAIL_ROOT2=$(sq "$TB/mail/bob/Maildir")"
-		echo "export SAMPLE_MANIFEST=$(sq "$TB/mail/sample.json")"
-		echo "export FAKE=$(sq "$ROOT/tests/fake/fakeserver.py")"
-		echo "export TESTBED=$(sq "$HERE/testbed.sh")"
-		echo "export FILL=$(sq "$FILL")"
-		echo "export PROBE=$(sq "$PROBE")"
+		export_line MC_HOST localhost
+		export_line MC_CA "$TB/certs/ca.crt"
+		export_line MC_CERTS "$TB/certs"
+		export_line SMTP_SPOOL "$TB/smtp/spool"
+		export_line SMTP_LOG "$TB/smtp/smtpd.log"
+		export_line DOVECOT_CONF "$TB/dv/main/dovecot.conf"
+		export_line DOVECOT_LOG "$TB/dv/main/dovecot.log"
+		export_line MAIL_ROOT "$TB/mail/ann/Maildir"
+		export_line MAIL_ROOT2 "$TB/mail/bob/Maildir"
+		export_line SAMPLE_MANIFEST "$TB/mail/sample.json"
+		export_line FAKE "$ROOT/tests/fake/fakeserver.py"
+		export_line TESTBED "$HERE/testbed.sh"
+		export_line FILL "$FILL"
+		export_line PROBE "$PROBE"
 		grep -E '^(export|unset) ' "$TB/keyring.env"
 	} > "$f"
 	mv "$f" "$TB/env"
@@ -436,6 +448,7 @@ cmd_start() {
 	# Undo a half-done start (set -e exit) so nothing is left running.
 	trap 'rc=$?; if [ $rc -ne 0 ]; then
 		echo "testbed: start failed, stopping what was started" >&2
+		[ -z "$KR_JOB" ] || wait "$KR_JOB"
 		cmd_stop >/dev/null 2>&1 || true; fi' EXIT
 
 	pick_ports
@@ -453,6 +466,7 @@ cmd_start() {
 	done
 	start_smtpd
 	start_keyring
+	note "servers launched after $(( $(now_ms) - t0 )) ms"
 
 	if ! "$PY" "$PROBE" wait --deadline "$START_DEADLINE" \
 	    "imap:$IMAP_PORT" "imaps:$IMAPS_PORT" "imaps:$IMAPS_SELF_PORT" \
@@ -466,8 +480,10 @@ cmd_start() {
 		tail -n 20 "$TB/smtp/stderr" >&2 2>/dev/null || true
 		die "servers did not greet"
 	fi
+	note "all greetings after $(( $(now_ms) - t0 )) ms"
 	grep -qx READY "$TB/smtp/stdout" || die "smtpd did not print READY"
 	wait_keyring
+	note "keyring ready after $(( $(now_ms) - t0 )) ms"
 	write_env
 	trap - EXIT
 	note "ready in $(( $(now_ms) - t0 )) ms (ports $PORT_BASE..$((PORT_BASE + 9)), env in $TB/env)"
@@ -529,9 +545,11 @@ cmd_swap_self_cert() {	# self2|self
 	case $which in self|self2) ;; *) die "swap-self-cert: self or self2";; esac
 	load_env
 	pid=$(master_pid self) || die "the self-signed Dovecot is not running"
-	sed -i -e "s|^ssl_cert = <.*|ssl_cert = <$TB/certs/$which.crt|" \
-	    -e "s|^ssl_key = <.*|ssl_key = <$TB/certs/$which.key|" "$conf"
-	kill -HUP "$pid"
+	if ! grep -qx "ssl_cert = <$TB/certs/$which.crt" "$conf"; then
+		sed -i -e "s|^ssl_cert = <.*|ssl_cert = <$TB/certs/$which.crt|" \
+		    -e "s|^ssl_key = <.*|ssl_key = <$TB/certs/$which.key|" "$conf"
+		kill -HUP "$pid"
+	fi
 	fp=$(openssl x509 -in "$TB/certs/$which.crt" -outform DER |
 	    sha256sum | cut -d' ' -f1)
 	"$PY" "$PROBE" wait-fingerprint "$IMAPS_SELF_PORT" "$fp" --deadline 10 ||
@@ -548,18 +566,28 @@ service_child() {	# MASTER_PID SERVICE
 }
 
 cmd_set_max_conn() {	# N
-	local n=$1 name pid old t0 conf
+	local n=$1 name pid old conf waits="" t0 w
 	case $n in ''|*[!0-9]*) die "set-max-conn: N must be a number";; esac
 	load_env
+	# HUP every instance whose value changes, then wait for all of them.
 	for name in main self expired wronghost; do
 		conf=$TB/dv/$name/dovecot.conf
+		grep -q "^ *mail_max_userip_connections = $n\$" "$conf" && continue
 		sed -i "s/^\( *mail_max_userip_connections = \).*/\1$n/" "$conf"
 		pid=$(master_pid "$name") || die "Dovecot $name is not running"
 		old=$(service_child "$pid" config)
 		[ -n "$old" ] || old=$(service_child "$pid" log)
 		kill -HUP "$pid"
-		t0=$(now_ms)
-		while [ -n "$old" ] && proc_alive "$old" &&
+		[ -z "$old" ] || waits="$waits $pid:$old:$name"
+	done
+	[ -n "$waits" ] || return 0
+	t0=$(now_ms)
+	for w in $waits; do
+		pid=${w%%:*}
+		old=${w#*:}
+		name=${old#*:}
+		old=${old%%:*}
+		while proc_alive "$old" &&
 		    [ "$(ps -o ppid= -p "$old" 2>/dev/null | tr -d ' ')" = "$pid" ]; do
 			[ $(( $(now_ms) - t0 )) -lt 10000 ] ||
 			    die "Dovecot $name did not reload"

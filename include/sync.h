@@ -1,0 +1,138 @@
+/*
+ * sync.h -- mirror one IMAP folder into its local Maildir.
+ *
+ * A sync_ctx belongs to one thread (a slot): it holds that thread's SQLite
+ * connection to the account's state.db (state.h) and the options.  With an
+ * open, logged-in imap_session, sync_folder() brings one folder up to date:
+ *
+ *   1. the folder's row and Maildir (maildir.h); leftovers of a killed run
+ *      in tmp/ are removed; a folder marked dirty is reconciled (below);
+ *   2. SELECT, with QRESYNC (uidvalidity + highestmodseq) once the folder
+ *      was synced before and the server enabled it (sync_session_init),
+ *      else with CONDSTORE where offered, else plain;
+ *   3. UIDVALIDITY changed: the old copy is moved aside (maildir.h, kept,
+ *      named by date), the rows go, the folder downloads again (logged);
+ *   4. expunges: the VANISHED (EARLIER) of the QRESYNC SELECT; without it,
+ *      or when the counts still differ, UID SEARCH ALL against the rows;
+ *   5. flag changes: the FETCHes of the QRESYNC SELECT, else UID FETCH
+ *      1:<last> (FLAGS) (CHANGEDSINCE <modseq>) with CONDSTORE, else UID
+ *      FETCH 1:<last> (FLAGS) compared with the rows.  Only server changes
+ *      (server flags differ from the row) touch a file: flags a mail client
+ *      changed locally are left alone;
+ *   6. new messages: one UID FETCH <first>:* (UID FLAGS RFC822.SIZE
+ *      BODY.PEEK[]) streamed to disk message by message through libetpan's
+ *      body handler (memory stays bounded: a 50 MB message never sits in
+ *      memory), in batches bounded in count, bytes and time;
+ *   7. uidnext, highestmodseq, synced_at are stored, dirty cleared.
+ *
+ * Crash safety (killed at any instant: nothing lost, nothing duplicated):
+ *   - Before the first file of a fetch, the folder is marked dirty with a
+ *     fully synchronous commit.
+ *   - A batch: files stream into tmp/; maildir_batch_commit() fdatasyncs
+ *     each, renames them into new/ or cur/ with ",U=<uid>" in the name and
+ *     fsyncs those directories once; only then one transaction inserts the
+ *     batch's rows.  Durability per message equals mbsync's (its data is on
+ *     stable storage before its row commits), paid once per batch.
+ *   - Killed before the renames: the files are in tmp/ and are removed on
+ *     the next run (maildir_clean_tmp); their UIDs have no rows and are
+ *     downloaded again.  Killed between the renames and the commit: the
+ *     folder is still dirty, so the next run scans new/ and cur/ and adopts
+ *     every file whose ",U=" has no row (flags from its name) before it
+ *     fetches anything: no duplicate.  The rows' highest UID then says
+ *     where to continue.
+ *   - uidnext and highestmodseq are stored only when a sync completed, so
+ *     an interrupted run repeats the flag and expunge steps (idempotent:
+ *     renames to the name a file already has, unlinks of gone files).
+ *     After an interruption (rows above the stored uidnext) the new UIDs
+ *     are found with UID SEARCH, so even a server that answers a FETCH out
+ *     of UID order cannot leave a hole.
+ *   - A flag rename is not fsynced: lost on power failure, it is redone
+ *     because the row still has the old flags; a stale file name in a row
+ *     is found again by its UID.
+ *   - One mailconn per Maildir root (maildir_lock_root, taken by slots.c).
+ * A sync after a complete one changes nothing (no file, no row).
+ *
+ * Threads: everything here runs on the slot's thread except
+ * sync_idle_interrupt() and the stop flag, which any thread may use.
+ */
+#ifndef MC_SYNC_H
+#define MC_SYNC_H
+
+#include <stdint.h>
+
+#include "events.h"
+#include "imap.h"
+#include "util.h"
+
+#define SYNC_BATCH_MSGS		500
+#define SYNC_BATCH_BYTES	(32ULL << 20)
+#define SYNC_BATCH_MS		2000
+
+struct sync_opts {
+	const char	*account;	/* for events and the log */
+	const char	*root;		/* Maildir root of the account */
+	struct event_queue *events;	/* NULL: no events */
+	int		 slot;		/* for the log */
+	unsigned	 batch_msgs;	/* 0: SYNC_BATCH_MSGS */
+	uint64_t	 batch_bytes;	/* 0: SYNC_BATCH_BYTES */
+	/*
+	 * Messages done / to do in the folder, at most every 200 ms and at
+	 * the end of a fetch; called on the slot's thread (may be NULL).
+	 */
+	void		(*progress)(void *, const char *folder, uint32_t done,
+			    uint32_t total, uint64_t bytes);
+	void		*progress_arg;
+	/* Nonzero: stop soon (the current fetch is abandoned). */
+	const int	*stop;
+};
+
+struct sync_stats {
+	uint32_t	 fetched;	/* new messages written */
+	uint32_t	 flagged;	/* flag changes applied */
+	uint32_t	 expunged;	/* messages removed */
+	uint32_t	 adopted;	/* files adopted after a crash */
+	uint64_t	 bytes;		/* message bytes received */
+	int		 uidvalidity_changed;
+	uint32_t	 exists;	/* messages on the server */
+};
+
+struct sync_ctx;
+
+/* Opens the state (ROOT/.mailconn/state.db) for this thread. */
+int		 sync_new(const struct sync_opts *, struct sync_ctx **,
+		     struct mc_err *);
+void		 sync_free(struct sync_ctx *);
+
+/* Once per session after login: ENABLE QRESYNC where offered. */
+int		 sync_session_init(struct sync_ctx *, struct imap_session *,
+		     struct mc_err *);
+
+/*
+ * Bring one folder up to date (see above).  The folder stays selected, so
+ * sync_idle() may follow.  Posts EV_FOLDER_PROGRESS (run, done or error).
+ * On a connection error the session must be dropped (imap_abort).
+ */
+int		 sync_folder(struct sync_ctx *, struct imap_session *,
+		     const struct imap_folder *, struct sync_stats *,
+		     struct mc_err *);
+
+/* Folder patterns ("* !Junk"): the last matching pattern decides. */
+int		 sync_folder_wanted(const char *patterns, const char *name);
+
+/*
+ * IDLE on the selected folder (TESTBED 4.4).  Returns 1 when the server
+ * said something (sync the folder again), 0 after max_secs, 2 when
+ * interrupted by sync_idle_interrupt(), -1 on error (err filled).
+ */
+struct sync_idle;
+struct sync_idle *sync_idle_new(void);
+void		 sync_idle_free(struct sync_idle *);
+int		 sync_idle(struct sync_idle *, struct imap_session *,
+		     int max_secs, struct mc_err *);
+/*
+ * Any thread: end the current IDLE now, or make the next one return 2 at
+ * once (the request is consumed by that return).
+ */
+void		 sync_idle_interrupt(struct sync_idle *);
+
+#endif
