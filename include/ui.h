@@ -11,7 +11,7 @@
  *   row 0            title bar (ui.c, from ui_set_title())
  *   rows 1..LINES-3  the screen's own (ui_body_*() give the area)
  *   row LINES-2      notice line (ui_notice()), cleared by the next key
- *   row LINES-1      key bar: the bindings of the screen marked `bar`
+ *   row LINES-1      key bar: the bindings of the screen with a `bar` label
  *
  * Keys are ints: a character is its code point; a curses KEY_x is
  * UI_KEY(KEY_x); characters inside a bracketed paste carry UI_PASTE, so a
@@ -51,7 +51,7 @@ struct ui_binding {
 	const char	*name;		/* "Esc"; NULL: alias of the row above */
 	const char	*help;
 	int		 action;	/* the screen's own enum */
-	int		 bar;		/* also shown in the key bar */
+	const char	*bar;		/* short label for the key bar, or NULL */
 };
 
 /* A screen (ncdu's *_draw / *_key, as a table like tmux's window_mode). */

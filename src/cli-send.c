@@ -60,7 +60,8 @@ usage_error(const char *fmt, ...)
 
 /*
  * sendmail's command line: options may be glued to their value (-fFROM,
- * -oi), and come before or after recipients until "--".  -1: printed.
+ * -oi), and come before or after recipients until "--".  0, or EX_USAGE
+ * (printed).
  */
 static int
 parse_args(int argc, char **argv, struct send_opts *o)
@@ -282,14 +283,20 @@ pick_account(struct config *cfg, const struct send_opts *o, const char *msg,
 			nmatch++;
 		}
 	}
-	addr_list_free(&l);
 	if (nmatch == 1) {
+		addr_list_free(&l);
 		*out = match;
 		return 0;
 	}
 	names = account_names(cfg);
-	cli_error("%s has several accounts (%s); choose one with -a ACCOUNT.",
-	    cfg->path, names);
+	if (nmatch > 1)
+		cli_error("%s has several accounts (%s), and %d of them send "
+		    "as %s; choose one with -a ACCOUNT.", cfg->path, names,
+		    nmatch, want);
+	else
+		cli_error("%s has several accounts (%s); choose one with -a "
+		    "ACCOUNT.", cfg->path, names);
+	addr_list_free(&l);
 	free(names);
 	return EX_USAGE;
 }

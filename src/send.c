@@ -219,7 +219,7 @@ send_smtp(const struct account *a, const struct trust_ctx *tc,
 	struct send_prompt	 w;
 	const struct trust_ctx	*use;
 	const char		*user;
-	char			*pw = NULL, sz[32];
+	char			*pw = NULL, *hp, sz[32];
 	size_t			 wire;
 
 	memset(&ep, 0, sizeof ep);
@@ -259,9 +259,11 @@ send_smtp(const struct account *a, const struct trust_ctx *tc,
 	/* Refused before MAIL: not one byte of the message travels. */
 	wire = wire_size(msg, len);
 	if (s->size_limit > 0 && wire > s->size_limit) {
+		hp = certstore_hostport(a->smtp_host, a->smtp_port);
 		mc_err_set(err, MCE_USAGE, "The message is %zu bytes; %s "
 		    "accepts at most %zu bytes (SIZE %zu); nothing was sent.",
-		    wire, a->smtp_host, s->size_limit, s->size_limit);
+		    wire, hp, s->size_limit, s->size_limit);
+		free(hp);
 		goto fail;
 	}
 

@@ -72,17 +72,17 @@ static const char *const glyph_ascii[] = {
 
 /* Keys every screen has; shown in the help under the screen's own. */
 static const struct ui_binding ui_global_keys[] = {
-	{ UI_TAB, "Tab / Shift-Tab", "next / previous field or button", 0, 0 },
-	{ UI_KEY(KEY_DOWN), "Up / Down", "move between fields, rows", 0, 0 },
-	{ UI_ENTER, "Enter", "next field; press the focused button", 0, 0 },
+	{ UI_TAB, "Tab / Shift-Tab", "next / previous field or button", 0, NULL },
+	{ UI_KEY(KEY_DOWN), "Up / Down", "move between fields, rows", 0, NULL },
+	{ UI_ENTER, "Enter", "next field; press the focused button", 0, NULL },
 	{ ' ', "Space", "tick a box, pick an option", 0, 0 },
 	{ UI_KEY(KEY_LEFT), "Left / Right", "move in a field; pick an option",
 	  0, 0 },
 	{ UI_CTRL('u'), "^U  ^K  ^W", "clear a field before / after the "
-	  "cursor, a word", 0, 0 },
-	{ UI_MOUSE, "mouse", "click a field, button, option or box", 0, 0 },
-	{ UI_F1, "F1 / ?", "this help (? outside text fields)", 0, 0 },
-	{ UI_CTRL('l'), "^L", "redraw the screen", 0, 0 },
+	  "cursor, a word", 0, NULL },
+	{ UI_MOUSE, "mouse", "click a field, button, option or box", 0, NULL },
+	{ UI_F1, "F1 / ?", "this help (? outside text fields)", 0, NULL },
+	{ UI_CTRL('l'), "^L", "redraw the screen", 0, NULL },
 };
 
 static void	 draw_all(void);
@@ -535,7 +535,7 @@ draw_key_name(int y, int x, int maxx, const struct ui_binding *b)
 	n = ui_text(y, x, maxx - x, ROLE_KEY, b->name);
 	x += n + 1;
 	if (x < maxx) {
-		n = ui_text(y, x, maxx - x, ROLE_STATUS, b->help);
+		n = ui_text(y, x, maxx - x, ROLE_STATUS, b->bar);
 		x += n + 2;
 	}
 	return x;
@@ -544,14 +544,14 @@ draw_key_name(int y, int x, int maxx, const struct ui_binding *b)
 static void
 draw_key_bar(void)
 {
-	static const struct ui_binding help = { UI_F1, "F1", "help", 0, 1 };
+	static const struct ui_binding help = { UI_F1, "F1", "help", 0, "help" };
 	const struct ui_screen	*s = top_layer()->s;
 	size_t			 i;
 	int			 x = 1, y = LINES - 1;
 
 	ui_fill(y, 0, COLS, ROLE_STATUS);
 	for (i = 0; i < s->nkeys; i++) {
-		if (s->keys[i].bar && s->keys[i].name != NULL)
+		if (s->keys[i].bar != NULL && s->keys[i].name != NULL)
 			x = draw_key_name(y, x, COLS, &s->keys[i]);
 	}
 	draw_key_name(y, x, COLS, &help);

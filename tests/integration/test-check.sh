@@ -28,7 +28,14 @@ forget_later() {	# the keyring outlives the test: clean up by name
 
 ALL_OUT=$TEST_DIR/all-output	# everything mailconn printed, for the end
 : > "$ALL_OUT"
-keep() { printf '%s\n%s\n' "$OUT" "$ERR" >> "$ALL_OUT"; }
+# Keep what mailconn printed; a sanitizer report fails the test even where
+# the expected exit status (1) would hide it (make check-asan).
+keep() {
+	printf '%s\n%s\n' "$OUT" "$ERR" >> "$ALL_OUT"
+	case $ERR in
+	*Sanitizer*|*"runtime error:"*) fail "sanitizer report: $ERR" ;;
+	esac
+}
 
 # check with the test CA as the system store; stdin passes through.
 check_ca() {

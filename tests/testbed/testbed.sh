@@ -21,8 +21,12 @@
 #   aiosmtpd (smtpd.py): SUBMISSION_PORT (STARTTLS) + SMTPS_PORT, good cert
 #   a private D-Bus + unlocked gnome-keyring (keyring.sh, or the fallback here)
 #
-# Ports are MC_PORT_BASE+0..9 (layout in write_env); without MC_PORT_BASE the
-# base DIR used last time is reused, else a free one is picked.  Certificates
+# Ports: base+0 IMAPS_PORT, +1 IMAP_PORT, +2 IMAPS_SELF_PORT, +3
+# IMAPS_EXPIRED_PORT, +4 IMAPS_WRONGHOST_PORT, +5 SMTPS_PORT, +6
+# SUBMISSION_PORT, +7 IMAP_SELF_PORT, +8..9 spare.  The base is MC_PORT_BASE;
+# without it the base DIR used last time if still free, else a random free
+# one below the ephemeral range.  Every listener is on 127.0.0.1 and ::1.
+# DIR/env lists every variable (see write_env).  Certificates
 # and the sample mailbox are made once per DIR; a restart into the same DIR
 # keeps them (and whatever the tests did to the mail).
 #
@@ -62,8 +66,8 @@ export_line() { printf 'export %s=' "$1"; sq "$2"; echo; }	# NAME VALUE
 
 # ---- process bookkeeping ---------------------------------------------------
 # DIR/pids: "NAME PID STARTTIME" per line.  The start time (field 22 of
-# /proc/PID/stat) guards against signalling a recycled PID after a reboot of
-# the bed.  PID 1 here does not reap orphans, so an exited daemon can linger
+# /proc/PID/stat) guards against signalling a recycled PID long after the bed
+# stopped.  PID 1 here does not reap orphans, so an exited daemon can linger
 # as a zombie that `kill -0` still finds: zombies count as gone.
 proc_starttime() {	# PID -> $STARTTIME (no subshell: forks are slow on a busy box)
 	local line rest

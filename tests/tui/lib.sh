@@ -1,0 +1,160 @@
+# lib.sh -- drive mailconn's terminal UI through tmux (TESTBED.md section 6).
+# Sourced by tests/tui/test-*.sh after the bed's env file.
+#
+# Each test gets a private tmux server (-S socket, -f /dev/null) that runs
+# mailconn in an 80x24 window with TERM=tmux-256color and UTF-8.  Waiting
+# is always polling capture-pane against a deadline (never a fixed sleep);
+# on a timeout the screen is dumped and the test fails.
+
+T_NAME=${T_NAME:-$(basename "$0" .sh)}
+T_DIR=${T_DIR:?run through tests/tui/run.sh}
+T_SOCK=$T_DIR/tmux.sock
+T_FAILS=0
+SHOTS=${SHOTS:-}
+
+tmx() { tmux -S "$T_SOCK" -f /dev/null "$@"; }
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+fail() {
+	echo "FAIL $T_NAME: $*" >&2
+	T_FAILS=$((T_FAILS + 1))
+}
+
+pass() { echo "ok   $T_NAME: $*"; }
+
+# Per-test config/data/state dirs, so runs do not see each other.
+tui_fresh_xdg() {
+	export XDG_CONFIG_HOME=$T_DIR/config XDG_DATA_HOME=$T_DIR/data \
+	    XDG_STATE_HOME=$T_DIR/state
+	rm -rf "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME"
+	mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME"
+}
+
+# tui_start [-x COLS] [-y LINES] ARGS...: mailconn ARGS in session "mc".
+# The exit status lands on the screen as EXIT=N and in $T_DIR/exit.
+tui_start() {
+	local cols=80 lines=24 q a
+	while :; do
+		case $1 in
+		-x) cols=$2; shift 2 ;;
+		-y) lines=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	q=""
+	for a in "$@"; do
+		q="$q '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"
+	done
+	rm -f "$T_DIR/exit"
+	cat > "$T_DIR/run.sh" <<EOS
+#!/bin/sh
+export HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME' \
+    XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' \
+    XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR' \
+    DBUS_SESSION_BUS_ADDRESS='$DBUS_SESSION_BUS_ADDRESS' \
+    LANG=C.UTF-8 TERM=tmux-256color
+unset DISPLAY NO_COLOR
+${T_ENV:-}
+$MAILCONN $q
+echo \$? > '$T_DIR/exit'
+echo "EXIT=\$(cat '$T_DIR/exit')"
+sleep 600
+EOS
+	chmod +x "$T_DIR/run.sh"
+	tmx kill-server 2>/dev/null || true
+	tmx new-session -d -s mc -x "$cols" -y "$lines" "$T_DIR/run.sh"
+}
+
+tui_screen() { tmx capture-pane -p -t mc; }
+tui_screen_sgr() { tmx capture-pane -p -e -t mc; }
+
+# tui_wait REGEX [SECONDS]: until the screen matches (grep -E).
+tui_wait() {
+	local re=$1 limit=$(( ${2:-10} * 1000 )) t0
+	t0=$(now_ms)
+	while [ $(( $(now_ms) - t0 )) -lt "$limit" ]; do
+		if tui_screen | grep -Eq -- "$re"; then
+			return 0
+		fi
+		sleep 0.02
+	done
+	fail "timed out after ${2:-10}s waiting for /$re/; the screen:"
+	tui_screen | sed 's/^/    | /' >&2
+	return 1
+}
+
+# tui_gone REGEX [SECONDS]: until the screen no longer matches.
+tui_gone() {
+	local re=$1 limit=$(( ${2:-10} * 1000 )) t0
+	t0=$(now_ms)
+	while [ $(( $(now_ms) - t0 )) -lt "$limit" ]; do
+		if ! tui_screen | grep -Eq -- "$re"; then
+			return 0
+		fi
+		sleep 0.02
+	done
+	fail "timed out waiting for /$re/ to go; the screen:"
+	tui_screen | sed 's/^/    | /' >&2
+	return 1
+}
+
+tui_keys() { tmx send-keys -t mc "$@"; }
+tui_type() { tmx send-keys -t mc -l -- "$1"; }
+
+# tui_exit [SECONDS]: wait for mailconn to end; prints its exit status.
+tui_exit() {
+	local limit=$(( ${1:-10} * 1000 )) t0
+	t0=$(now_ms)
+	while [ $(( $(now_ms) - t0 )) -lt "$limit" ]; do
+		if [ -s "$T_DIR/exit" ]; then
+			cat "$T_DIR/exit"
+			return 0
+		fi
+		sleep 0.02
+	done
+	fail "mailconn did not exit; the screen:"
+	tui_screen | sed 's/^/    | /' >&2
+	echo timeout
+	return 1
+}
+
+# tui_shot NAME: keep the screen as text for the report.
+tui_shot() {
+	[ -n "$SHOTS" ] || return 0
+	mkdir -p "$SHOTS"
+	tui_screen > "$SHOTS/$1.txt"
+}
+
+tui_stop() { tmx kill-server 2>/dev/null || true; }
+
+# The wizard up to the password step, servers typed by hand.
+# wiz_to_password EMAIL HOST IMAP_PORT IMAP_SEC SMTP_PORT SMTP_SEC USER
+wiz_to_password() {
+	tui_wait 'Email address' || return 1
+	tui_type "$1"
+	tui_keys Tab Tab
+	tui_keys C-u
+	tui_type "${ACCOUNT:-work}"
+	tui_keys Enter
+	tui_wait 'Looking for the servers' || return 1
+	tui_wait '\[ Next \]' 20 || return 1
+	tui_keys Enter
+	tui_wait 'IMAP, to read mail' || return 1
+	tui_keys C-u; tui_type "$2"; tui_keys Tab C-u; tui_type "$3"; tui_keys Tab
+	wiz_choose "$4"
+	tui_keys Tab C-u; tui_type "$2"; tui_keys Tab C-u; tui_type "$5"; tui_keys Tab
+	wiz_choose "$6"
+	tui_keys Tab C-u; tui_type "$7"
+	tui_keys Enter
+	tui_wait 'Password for' || return 1
+}
+
+# On a security choice: imaps/smtps = first, starttls = second, none = third.
+wiz_choose() {
+	tui_keys Left Left
+	case $1 in
+	starttls) tui_keys Right ;;
+	none) tui_keys Right Right ;;
+	esac
+}
