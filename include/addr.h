@@ -32,7 +32,7 @@ struct addr {
 	 * bare when it is a dot-atom, else quoted with \ before " and \.
 	 */
 	char		*mailbox;
-	char		*name;		/* display name, or comment; NULL: none */
+	char		*name;	/* display name, or a comment; or NULL */
 };
 
 /* Zero-initialise; addr_list_free() empties it again. */
@@ -61,9 +61,9 @@ struct addr_field {
 	size_t		 namelen;
 	const char	*value;		/* after the colon, still folded */
 	size_t		 valuelen;	/* without the final line end */
-	size_t		 start;		/* offset of the field's first byte */
-	size_t		 end;		/* offset after its last line end */
-	int		 line;		/* 1-based line number of its start */
+	size_t		 start;		/* offset of its first byte */
+	size_t		 end;		/* offset after its last EOL */
+	int		 line;		/* 1-based line of its start */
 };
 
 /*
@@ -88,6 +88,7 @@ int	 addr_fields_parse(const char *msg, size_t len,
  * Remove every field named in names from msg in place (continuation lines
  * included); returns the new length.  The body is never touched.
  */
-size_t	 addr_fields_remove(char *msg, size_t len, const char *const *names);
+size_t	 addr_fields_remove(char *msg, size_t len,
+	     const char *const *names);
 
 #endif

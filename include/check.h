@@ -88,7 +88,7 @@ void	 check_row_set(struct check_report *, const char *id,
 struct check_row *check_row_find(const struct check_report *, const char *id);
 /* counts[CHECK_PASS..CHECK_SKIP]. */
 void	 check_summary(const struct check_report *, int counts[4]);
-/* s as a quoted JSON string: escapes, invalid UTF-8 -> U+FFFD.  Caller frees. */
+/* s as a quoted JSON string; invalid UTF-8 becomes U+FFFD.  Caller frees. */
 char	*check_json_string(const char *s);
 /* Replace every occurrence of secret in the findings and advice. */
 void	 check_redact(struct check_report *, const char *secret);

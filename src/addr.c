@@ -22,9 +22,9 @@ enum tok_type { T_END, T_ATOM, T_QSTR, T_DLIT, T_COMMENT, T_SPECIAL };
 struct tok {
 	enum tok_type	 type;
 	char		 c;		/* T_SPECIAL */
-	char		*text;		/* ATOM/QSTR/COMMENT: value; DLIT: raw */
-	int		 ws;		/* white space or a comment before it */
-	size_t		 off;		/* byte offset in the input */
+	char		*text;	/* ATOM/QSTR/COMMENT: value; DLIT: raw */
+	int		 ws;	/* white space or a comment before it */
+	size_t		 off;	/* byte offset in the input */
 };
 
 struct parser {
@@ -157,7 +157,7 @@ lex(const char *s, struct tok **out, size_t *nout, struct mc_err *err)
 			t[n].type = c == '"' ? T_QSTR : T_COMMENT;
 			t[n].text = xstrdup(buf);
 			if (c == '(')
-				ws = 1;	/* a comment separates like space */
+				ws = 1;	/* separates, as space does */
 		} else if (c == '[') {
 			buf[k++] = '[';
 			for (p++; s[p] != '\0' && s[p] != ']'; p++) {
@@ -174,8 +174,9 @@ lex(const char *s, struct tok **out, size_t *nout, struct mc_err *err)
 			}
 			if (s[p] != ']') {
 				near(s, start, where, sizeof where);
-				mc_err_set(err, MCE_USAGE, "A domain literal is "
-				    "not closed with ']' at \"%s\".", where);
+				mc_err_set(err, MCE_USAGE, "A domain literal "
+				    "is not closed with ']' at \"%s\".",
+				    where);
 				goto fail;
 			}
 			p++;
@@ -196,8 +197,9 @@ lex(const char *s, struct tok **out, size_t *nout, struct mc_err *err)
 		} else {
 			near(s, p, where, sizeof where);
 			if (c < 0x20 || c == 0x7f)
-				mc_err_set(err, MCE_USAGE, "A control character "
-				    "is in the address list at \"%s\".", where);
+				mc_err_set(err, MCE_USAGE, "A control "
+				    "character is in the address list at "
+				    "\"%s\".", where);
 			else
 				mc_err_set(err, MCE_USAGE, "Unexpected '%c' at "
 				    "\"%s\"%s.", c, where, c == ')' ?

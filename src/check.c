@@ -101,7 +101,9 @@ struct check_srv {
 	char			*blocked;	/* why the rest was not tested */
 };
 
-static const char *tls_names[4] = { "TLS 1.3", "TLS 1.2", "TLS 1.1", "TLS 1.0" };
+static const char *tls_names[4] = {
+	"TLS 1.3", "TLS 1.2", "TLS 1.1", "TLS 1.0"
+};
 static const int tls_codes[4] = { 13, 12, 11, 10 };
 
 static char	*row_id(const struct check_srv *, const char *);
@@ -623,20 +625,24 @@ void
 check_connections_row(struct check_report *rep, int wanted, int got,
     const char *why)
 {
+	char	*advice;
+
 	if (got >= wanted) {
 		check_row_set(rep, "imap.connections", CHECK_PASS, NULL,
 		    "the server accepted %d of %d authenticated connections "
 		    "at once.", got, wanted);
 		return;
 	}
-	check_row_set(rep, "imap.connections", CHECK_FAIL,
-	    "Allow at least 5 simultaneous IMAP connections per user and per "
-	    "client address (Dovecot: mail_max_userip_connections in "
-	    "protocol imap {}; Courier: MAXPERIP; Exchange: "
-	    "MaxConcurrentConnections / ImapMaxConnectionsPerUser).",
+	advice = xasprintf("Allow at least %d simultaneous IMAP connections "
+	    "per user and per client address (Dovecot: "
+	    "mail_max_userip_connections in protocol imap {}; Courier: "
+	    "MAXPERIP; Exchange: MaxConcurrentConnections / "
+	    "ImapMaxConnectionsPerUser).", wanted);
+	check_row_set(rep, "imap.connections", CHECK_FAIL, advice,
 	    "the server accepted %d of %d authenticated connections at once; "
 	    "connection %d got: \"%s\".", got, wanted, got + 1,
 	    why != NULL ? why : "an error");
+	free(advice);
 }
 
 void
@@ -824,8 +830,12 @@ check_reach(struct check_srv *s)
 		free(addrs);
 		addrs = tmp;
 	}
-	srv_set(s, "dns", CHECK_PASS, NULL, "%s resolves to %s.", s->sys.host,
-	    addrs != NULL ? addrs : "an address");
+	if (host_is_ip(s->sys.host))
+		srv_set(s, "dns", CHECK_PASS, NULL, "%s is an address: no "
+		    "name to resolve.", s->sys.host);
+	else
+		srv_set(s, "dns", CHECK_PASS, NULL, "%s resolves to %s.",
+		    s->sys.host, addrs != NULL ? addrs : "an address");
 	free(addrs);
 
 	to = s->sys.timeout > 0 ? s->sys.timeout : NET_DEFAULT_TIMEOUT;
@@ -909,16 +919,12 @@ check_tls_row(struct check_srv *s, const struct net_conn *c)
 static void
 check_tls_failed(struct check_srv *s, const struct mc_err *err)
 {
-	int	to = s->sys.timeout > 0 ? s->sys.timeout : NET_DEFAULT_TIMEOUT;
-
 	switch (err->kind) {
 	case MCE_TLS:
 		srv_set(s, "tls", CHECK_FAIL,
 		    "Enable TLS (1.2 or later) on this port with a "
 		    "certificate for the host name.",
-		    "%s (mailconn's minimum here: TLS %s)", err->msg,
-		    s->sys.tls_min == 10 ? "1.0" : s->sys.tls_min == 11 ?
-		    "1.1" : s->sys.tls_min == 13 ? "1.3" : "1.2");
+		    "%s", err->msg);
 		break;
 	case MCE_STARTTLS:
 		srv_set(s, "tls", CHECK_FAIL,
@@ -930,8 +936,7 @@ check_tls_failed(struct check_srv *s, const struct mc_err *err)
 		srv_set(s, "tls", CHECK_FAIL,
 		    "Check the service on this port: it accepts connections "
 		    "but does not answer.",
-		    "the server stopped answering within %d s: %s", to,
-		    err->msg);
+		    "%s", err->msg);
 		break;
 	default:
 		srv_set(s, "tls", CHECK_FAIL,

@@ -68,15 +68,33 @@ parse_args(int argc, char **argv, struct check_args *a, char **name)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'i': a->imap = optarg; break;
-		case 'I': a->imap_sec = optarg; break;
-		case 's': a->smtp = optarg; break;
-		case 'S': a->smtp_sec = optarg; break;
-		case 'u': a->user = optarg; break;
-		case 'U': a->smtp_user = optarg; break;
-		case 'C': a->ca_file = optarg; break;
-		case 'n': a->no_login = 1; break;
-		case 'j': a->json = 1; break;
+		case 'i':
+			a->imap = optarg;
+			break;
+		case 'I':
+			a->imap_sec = optarg;
+			break;
+		case 's':
+			a->smtp = optarg;
+			break;
+		case 'S':
+			a->smtp_sec = optarg;
+			break;
+		case 'u':
+			a->user = optarg;
+			break;
+		case 'U':
+			a->smtp_user = optarg;
+			break;
+		case 'C':
+			a->ca_file = optarg;
+			break;
+		case 'n':
+			a->no_login = 1;
+			break;
+		case 'j':
+			a->json = 1;
+			break;
 		case 'm':
 			if (cli_parse_int(optarg, 1, 20,
 			    &a->max_connections) == -1)

@@ -27,7 +27,7 @@ struct send_opts {
 	int		 extract;	/* -t */
 	int		 save_copy;
 	int		 verbose;
-	char	       **rcpts;		/* arguments, not yet parsed */
+	char	       **rcpts;	/* arguments, not yet parsed */
 	size_t		 nrcpts;
 };
 

@@ -645,6 +645,7 @@ static void
 run_srv(struct run *r)
 {
 	struct job	*j;
+	long long	 t0;
 	int		 s;
 
 	for (s = 0; s < 4; s++) {
@@ -654,10 +655,18 @@ run_srv(struct run *r)
 	}
 	step(r, STEP_RUNNING, "DNS SRV", 0, "asking for %s and 3 more",
 	    r->pool->jobs[0]->qname);
+	t0 = mc_now_ms();
 	for (s = 0; s < 4; s++)
 		job_start(r->pool->jobs[s]);
-	if (wait_jobs(r, report_srv) != 0 && !cancelled(r))
-		step(r, STEP_WARN, "DNS SRV", 0, "no answer in time");
+	if (wait_jobs(r, report_srv) != 0) {
+		if (!cancelled(r))
+			step(r, STEP_WARN, "DNS SRV", mc_now_ms() - t0,
+			    "no answer in time");
+	} else
+		step(r, STEP_OK, "DNS SRV", mc_now_ms() - t0, "%s",
+		    has_candidate(r->res, DISC_IMAP) ||
+		    has_candidate(r->res, DISC_SMTP) ? "records found" :
+		    "no usable records (RFC 6186)");
 }
 
 static void
@@ -725,7 +734,8 @@ run_probes(struct run *r)
 {
 	struct disc_candidate	*c;
 	struct job		*j;
-	size_t			 i, first = r->pool->njobs;
+	size_t			 i, ok = 0, first = r->pool->njobs;
+	long long		 t0;
 
 	for (i = 0; i < r->res->n; i++) {
 		c = &r->res->c[i];
@@ -745,13 +755,21 @@ run_probes(struct run *r)
 		return;
 	step(r, STEP_RUNNING, "probes", 0, "connecting to %zu candidates",
 	    r->pool->njobs - first);
+	t0 = mc_now_ms();
 	for (i = first; i < r->pool->njobs; i++)
 		job_start(r->pool->jobs[i]);
-	if (wait_jobs(r, report_probe) != 0 && !cancelled(r)) {
+	if (wait_jobs(r, report_probe) != 0) {
+		if (cancelled(r))
+			return;
 		r->res->timed_out = 1;
-		step(r, STEP_WARN, "probes", 0, "time limit reached; servers "
-		    "that did not answer are left out");
+		step(r, STEP_WARN, "probes", mc_now_ms() - t0, "time limit "
+		    "reached; servers that did not answer are left out");
+		return;
 	}
+	for (i = 0; i < r->res->n; i++)
+		ok += r->res->c[i].confirmed == 1;
+	step(r, ok > 0 ? STEP_OK : STEP_SKIP, "probes", mc_now_ms() - t0,
+	    "%zu of %zu answered", ok, r->pool->njobs - first);
 }
 
 /* Drop failed guesses; pick the best candidate per protocol. */

@@ -40,6 +40,7 @@ static void	 caps_free(struct imap_session *);
 static char	*etpan_str(const char *);
 static int	 ask_id(struct imap_session *, struct mc_err *);
 static void	 last_reply(struct imap_session *, char *, size_t);
+static int	 bye_text(struct imap_session *, char *, size_t);
 static int	 is_limit_text(const char *);
 static enum mc_errkind stream_failure(struct net_conn *, mailstream *);
 static void	 session_free(struct imap_session *);
@@ -997,6 +998,35 @@ last_reply(struct imap_session *s, char *out, size_t size)
 	mc_sanitize(out);
 }
 
+/* The text of an untagged BYE in what was read for the last command. */
+static int
+bye_text(struct imap_session *s, char *out, size_t size)
+{
+	const char	*buf, *end, *p, *q;
+	size_t		 len;
+
+	if (s->imap == NULL || s->imap->imap_stream_buffer == NULL)
+		return 0;
+	buf = s->imap->imap_stream_buffer->str;
+	end = buf + s->imap->imap_stream_buffer->len;
+	for (p = buf; p < end; p = q + 1) {
+		if ((q = memchr(p, '\n', end - p)) == NULL)
+			q = end;
+		if (q - p > 6 && strncasecmp(p, "* BYE ", 6) == 0) {
+			len = q - p - 6;
+			while (len > 0 && (p[6 + len - 1] == '\r'))
+				len--;
+			if (len >= size)
+				len = size - 1;
+			memcpy(out, p + 6, len);
+			out[len] = '\0';
+			mc_sanitize(out);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int
 is_limit_text(const char *text)
 {
@@ -1062,6 +1092,17 @@ imap_set_error(struct imap_session *s, int rc, const char *what,
 		return;
 	case MAILIMAP_ERROR_STREAM:
 	case MAILIMAP_ERROR_PARSE:
+		/* An untagged BYE, then EOF: the BYE says why. */
+		if (bye_text(s, err->server, sizeof err->server)) {
+			if (is_limit_text(err->server))
+				mc_err_set(err, MCE_LIMIT, "%s closed the "
+				    "connection while %s: too many "
+				    "connections.", peer, what);
+			else
+				mc_err_set(err, MCE_PROTOCOL, "%s closed the "
+				    "connection (BYE) while %s.", peer, what);
+			return;
+		}
 		/* A reply cut short by EOF fails to parse: ask net first. */
 		mc_err_clear(&ne);
 		if (s->conn != NULL && net_stream_error(s->conn, &ne) != 0) {

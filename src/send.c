@@ -53,8 +53,9 @@ static int	 send_smtp(const struct account *, const struct trust_ctx *,
 static int	 send_copy(const struct account *, const struct trust_ctx *,
 		     struct event_queue *, const char *, size_t,
 		     struct mc_err *);
-static int	 send_append(struct imap_session *, const struct imap_folder *,
-		     const char *, size_t, struct mc_err *);
+static int	 send_append(struct imap_session *,
+		     const struct imap_folder *, const char *, size_t,
+		     struct mc_err *);
 static int	 reply_code(const char *);
 
 static void
@@ -164,8 +165,8 @@ send_message(const struct account *a, const struct trust_ctx *tc,
 		return -1;
 	}
 	if (len > SEND_MAX_BYTES) {
-		mc_err_set(err, MCE_USAGE, "The message is %zu bytes, more than "
-		    "mailconn sends (%lu MB); nothing was sent.", len,
+		mc_err_set(err, MCE_USAGE, "The message is %zu bytes, more "
+		    "than mailconn sends (%lu MB); nothing was sent.", len,
 		    SEND_MAX_BYTES >> 20);
 		return -1;
 	}

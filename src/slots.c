@@ -71,6 +71,7 @@ struct slot {
 	uint64_t		 bytes;		/* message bytes received */
 	uint64_t		 cur_bytes;	/* ... in the current folder */
 	int			 relist;	/* LIST again before the next task */
+	int			 duty;		/* last duties, for events */
 };
 
 struct slots {
@@ -201,7 +202,9 @@ set_state(struct slot *sl, enum slot_state st, const char *fmt, ...)
 	}
 	sl->state = st;
 	snprintf(sl->text, sizeof sl->text, "%s", text);
-	d = sl->running ? duties_locked(p, sl) : 0;
+	if (sl->running)
+		sl->duty = duties_locked(p, sl);
+	d = sl->duty;
 	bytes = sl->bytes + sl->cur_bytes;
 	pthread_mutex_unlock(&p->lock);
 	if (changed)

@@ -167,8 +167,8 @@ smtp_fail(struct smtp_session *s, int code, const char *what,
 			mc_err_set(err, MCE_LIMIT, "%s closed the session "
 			    "while %s: too many connections.", peer, what);
 		else if (code == 530)
-			mc_err_set(err, MCE_AUTH, "%s requires "
-			    "authentication (AUTH) before %s.", peer, what);
+			mc_err_set(err, MCE_AUTH, "%s requires a login "
+			    "(AUTH) before it accepts %s.", peer, what);
 		else if (code >= 400 && code < 500)
 			mc_err_set(err, MCE_SERVER, "%s refused %s for now "
 			    "(temporary failure, %d); try again later.",

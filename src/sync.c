@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +23,26 @@
 
 #define PROGRESS_MS	200
 
+/*
+ * Test hook (after isync's hidden -T switches): MAILCONN_CRASH_AT=POINT
+ * kills the process with SIGKILL at that point of the first batch, so the
+ * integration tests can prove recovery from each one deterministically.
+ */
+enum crash_point {
+	CRASH_NONE, CRASH_TMP, CRASH_RENAMED, CRASH_COMMITTED, CRASH_FLAGS,
+	CRASH_EXPUNGE
+};
+static const char *crash_names[] = {
+	"", "tmp", "renamed", "committed", "flags", "expunge"
+};
+
 struct sync_ctx {
 	struct sync_opts	 o;
 	char			*account;
 	char			*root;
 	struct state		*st;
 	int			 qresync;	/* enabled on this session */
+	enum crash_point	 crash;
 };
 
 /* A flag change the server reported: applied once the folder is valid. */
@@ -128,6 +143,14 @@ sync_new(const struct sync_opts *o, struct sync_ctx **out, struct mc_err *err)
 		c->o.batch_msgs = SYNC_BATCH_MSGS;
 	if (c->o.batch_bytes == 0)
 		c->o.batch_bytes = SYNC_BATCH_BYTES;
+	if (getenv("MAILCONN_CRASH_AT") != NULL) {
+		size_t	i;
+
+		for (i = 1; i < sizeof crash_names / sizeof *crash_names; i++)
+			if (strcmp(getenv("MAILCONN_CRASH_AT"),
+			    crash_names[i]) == 0)
+				c->crash = (enum crash_point)i;
+	}
 	path = state_path_for(c->root);
 	if (state_open(path, &c->st, err) == -1) {
 		free(path);
@@ -148,6 +171,16 @@ sync_free(struct sync_ctx *c)
 	free(c->account);
 	free(c->root);
 	free(c);
+}
+
+static void
+crash_at(const struct sync_ctx *c, enum crash_point at)
+{
+	if (c->crash == at) {
+		log_warn("sync: MAILCONN_CRASH_AT=%s: killing myself",
+		    crash_names[at]);
+		raise(SIGKILL);
+	}
 }
 
 static int
@@ -394,6 +427,8 @@ att_handler(struct mailimap_msg_att *att, void *arg)
 		}
 		r->cur = NULL;
 		r->done++;
+		if (r->batch.n >= 2)
+			crash_at(r->c, CRASH_TMP);
 		if (r->batch.n >= r->c->o.batch_msgs ||
 		    r->batch.bytes >= r->c->o.batch_bytes ||
 		    mc_now_ms() - r->batch_ms >= SYNC_BATCH_MS) {
@@ -497,6 +532,8 @@ commit_batch(struct run *r, int final, struct mc_err *err)
 	}
 	if (r->batch.n == 0 && !final)
 		return 0;
+	if (r->batch.n > 0)
+		crash_at(r->c, CRASH_RENAMED);
 	if (state_begin(r->c->st, err) == -1)
 		return -1;
 	for (i = 0; i < r->batch.n; i++) {
@@ -515,6 +552,8 @@ commit_batch(struct run *r, int final, struct mc_err *err)
 	}
 	if (state_commit(r->c->st, err) == -1)
 		return -1;
+	if (r->batch.n > 0)
+		crash_at(r->c, CRASH_COMMITTED);
 	r->stats->fetched += (uint32_t)r->batch.n;
 	maildir_batch_reset(&r->batch);
 	r->batch_ms = mc_now_ms();
@@ -764,6 +803,7 @@ remove_uids(struct run *r, const uint32_t *uids, size_t n, struct mc_err *err)
 			goto fail;
 		}
 		state_msg_clear(&m);
+		crash_at(r->c, CRASH_EXPUNGE);
 		if (state_msg_del(r->c->st, r->f.id, uids[i], err) == -1)
 			goto fail;
 		r->stats->expunged++;
@@ -862,6 +902,7 @@ apply_flags(struct run *r, struct mc_err *err)
 			/* deleted locally: the row keeps it from coming back */
 			log_debug("sync: %s: %s", r->name, e.msg);
 		}
+		crash_at(r->c, CRASH_FLAGS);
 		m.uid = w.todo[i].uid;
 		m.flags = w.todo[i].flags;
 		m.size = 0;
@@ -1251,9 +1292,6 @@ sync_folder(struct sync_ctx *c, struct imap_session *s,
 	r.done = count;
 	r.total = count;
 	post_progress(&r, 1, NULL);
-	if (r.c->o.progress != NULL)
-		r.c->o.progress(r.c->o.progress_arg, r.name, count, count,
-		    stats->bytes);
 	log_info("sync: %s/%s: %u new, %u flag change%s, %u expunged%s, "
 	    "%u local (%lld ms)", c->account, r.name, stats->fetched,
 	    stats->flagged, stats->flagged == 1 ? "" : "s", stats->expunged,

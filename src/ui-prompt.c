@@ -45,22 +45,24 @@ struct prompt {
 
 static const struct ui_binding prompt_keys[] = {
 	{ 'r', "r / Esc", "reject: nothing is sent, the connection closes",
-	  PA_REJECT, 1 },
-	{ UI_ESC, NULL, NULL, PA_REJECT, 0 },
-	{ UI_CTRL('c'), NULL, NULL, PA_REJECT, 0 },
-	{ 'o', "o", "accept once: trusted until mailconn exits", PA_ONCE, 1 },
+	  PA_REJECT, "reject" },
+	{ UI_ESC, NULL, NULL, PA_REJECT, NULL },
+	{ UI_CTRL('c'), NULL, NULL, PA_REJECT, NULL },
+	{ 'o', "o", "accept once: trusted until mailconn exits", PA_ONCE,
+	  "accept once" },
 	{ 'a', "a", "accept always: pin this key for the server", PA_ALWAYS,
-	  1 },
-	{ UI_KEY(KEY_UP), "Up / Down", "scroll the details", PA_UP, 0 },
-	{ UI_KEY(KEY_DOWN), NULL, NULL, PA_DOWN, 0 },
-	{ UI_KEY(KEY_PPAGE), "PgUp / PgDn", "scroll a page", PA_PGUP, 0 },
-	{ UI_KEY(KEY_NPAGE), NULL, NULL, PA_PGDN, 0 },
+	  "accept always" },
+	{ UI_KEY(KEY_UP), "Up / Down", "scroll the details", PA_UP, NULL },
+	{ UI_KEY(KEY_DOWN), NULL, NULL, PA_DOWN, NULL },
+	{ UI_KEY(KEY_PPAGE), "PgUp / PgDn", "scroll a page", PA_PGUP, NULL },
+	{ UI_KEY(KEY_NPAGE), NULL, NULL, PA_PGDN, NULL },
 };
 
 static const struct ui_binding confirm_keys[] = {
-	{ UI_ENTER, "Enter", "accept, once \"accept\" is typed", -1, 1 },
+	{ UI_ENTER, "Enter", "accept, once \"accept\" is typed", -1,
+	  "confirm" },
 	{ UI_ESC, "Esc", "back to the choices (Reject is safe)", PA_REJECT,
-	  1 },
+	  "back" },
 };
 
 static struct prompt	*queue;
@@ -92,6 +94,7 @@ add_line(struct prompt *p, enum theme_role role, const char *label,
 {
 	struct prompt_line	*l;
 	va_list			 ap;
+	char			*c;
 
 	p->lines = xrealloc(p->lines, (p->nlines + 1) * sizeof *p->lines);
 	l = &p->lines[p->nlines++];
@@ -100,7 +103,11 @@ add_line(struct prompt *p, enum theme_role role, const char *label,
 	va_start(ap, fmt);
 	l->text = xvasprintf(fmt, ap);
 	va_end(ap);
-	mc_sanitize(l->text);		/* certificate text is the server's */
+	/* Certificate text is the server's: no control bytes but our \n. */
+	for (c = l->text; *c != '\0'; c++) {
+		if (((unsigned char)*c < 32 && *c != '\n') || *c == 127)
+			*c = '?';
+	}
 }
 
 /* 64 hex digits as "ab12 cd34 ..." in two rows of eight groups. */
@@ -355,7 +362,7 @@ static void
 prompt_draw(void *arg)
 {
 	struct prompt	*p = arg;
-	int		 y0 = 1, x0 = 1, h = LINES - 3, w = COLS - 2;
+	int		 y0 = 1, x0 = 0, h = LINES - 3, w = COLS;
 	int		 ix = x0 + 2, iw = w - 4, y, last, skip, total;
 	size_t		 i;
 	char		 title[300];

@@ -98,6 +98,7 @@ struct wtask {
 	struct smtp_session *smtp;
 	/* the prompt wrapper's notes */
 	long long	 open_started;
+	long long	 prompt_ms;	/* the person's time to decide */
 	enum trust_answer answer;
 	int		 asked;
 };
@@ -446,6 +447,7 @@ wiz_prompt(const struct trust_request *req, void *arg)
 	enum trust_answer	 a;
 	char			 tls[32], cert[32];
 	struct wpin		*p;
+	long long		 t0;
 
 	if (t->cancel)
 		return TRUST_REJECT;
@@ -456,7 +458,9 @@ wiz_prompt(const struct trust_request *req, void *arg)
 	tstep(t, STEP_RUNNING, cert, 0, "%s: waiting for your answer",
 	    req->verdict == CERT_CHANGED ? "CHANGED since pinned" :
 	    "not trusted");
+	t0 = mc_now_ms();
 	a = events_trust_prompt(req, t->q);
+	t->prompt_ms = mc_now_ms() - t0;
 	t->asked = 1;
 	t->answer = a;
 	if (a != TRUST_ACCEPT_ALWAYS)
@@ -681,7 +685,8 @@ tls_rows(struct wtask *t, const char *proto, const struct endpoint *ep,
 	}
 	tstep(t, STEP_OK, tls, tls_ms, "%s%s, %s", ep->sec == SEC_STARTTLS ?
 	    "STARTTLS, " : "", c->tls_version, c->cipher);
-	tstep(t, STEP_OK, cert, 0, "%s", verdict_text(t, v));
+	tstep(t, STEP_OK, cert, t->prompt_ms, "%s", verdict_text(t, v));
+	t->prompt_ms = 0;
 }
 
 static int
@@ -939,14 +944,14 @@ save_secrets(struct wtask *t, struct mc_err *err)
 	int			 i;
 
 	if (t->acct->password_command != NULL) {
-		tstep(t, STEP_OK, "keyring.imap", 0, "not used: the password "
+		tstep(t, STEP_OK, "keyring: imap", 0, "not used: the password "
 		    "comes from `%s`", t->acct->password_command);
 		return 0;
 	}
 	for (i = 0; i < 2; i++) {
 		if (i == 1 && t->acct->smtp_host == NULL)
 			break;
-		snprintf(name, sizeof name, "keyring.%s", protos[i]);
+		snprintf(name, sizeof name, "keyring: %s", protos[i]);
 		secret_key_for(t->acct, protos[i], &k);
 		t0 = mc_now_ms();
 		if (secret_store(&k, t->password, err) != 0) {
@@ -1056,40 +1061,42 @@ save_main(void *arg)
 /* ================================================================ ui */
 
 static const struct ui_binding wiz_keys[] = {
-	{ UI_ESC, "Esc", "back one step (from the first: quit)", WA_BACK, 1 },
-	{ UI_ENTER, "Enter", "next field; from the last one, next step",
-	  WA_NEXT, 1 },
-	{ UI_CTRL('c'), "^C", "quit: nothing is saved", WA_QUIT, 1 },
+	{ UI_ESC, "Esc", "back one step (from the first: quit)", WA_BACK,
+	  "back" },
+	{ UI_ENTER, "Enter", "next step (on a button: press it)", WA_NEXT,
+	  "next" },
+	{ UI_TAB, "Tab / Down", "next field", -1, "field" },
+	{ UI_CTRL('c'), "^C", "quit: nothing is saved", WA_QUIT, "quit" },
 };
 
 static const struct ui_binding test_keys[] = {
-	{ UI_ESC, "Esc", "stop the test and go back to the password",
-	  WA_BACK, 1 },
-	{ 'r', "r", "test again", WA_RETRY, 1 },
-	{ UI_ENTER, "Enter", "press the focused button", WA_NEXT, 0 },
-	{ UI_CTRL('c'), "^C", "quit: nothing is saved", WA_QUIT, 1 },
+	{ UI_ESC, "Esc", "stop the test, back to the password", WA_BACK,
+	  "back" },
+	{ 'r', "r", "test again", WA_RETRY, "test again" },
+	{ UI_ENTER, "Enter", "press the focused button", WA_NEXT, NULL },
+	{ UI_CTRL('c'), "^C", "quit: nothing is saved", WA_QUIT, "quit" },
 };
 
 static const struct ui_binding folder_keys[] = {
-	{ ' ', "Space", "tick or untick the folder", -1, 1 },
-	{ 'a', "a", "tick all folders", WA_ALL, 1 },
-	{ 'n', "n", "untick all folders", WA_NONE, 1 },
-	{ UI_ESC, "Esc", "back to the test", WA_BACK, 1 },
-	{ UI_ENTER, "Enter", "next step", WA_NEXT, 0 },
-	{ UI_CTRL('c'), "^C", "quit: nothing is saved", WA_QUIT, 1 },
+	{ ' ', "Space", "tick or untick the folder", -1, "tick" },
+	{ 'a', "a", "tick all folders", WA_ALL, "all" },
+	{ 'n', "n", "untick all folders", WA_NONE, "none" },
+	{ UI_ESC, "Esc", "back to the test", WA_BACK, "back" },
+	{ UI_ENTER, "Enter", "next step", WA_NEXT, "next" },
+	{ UI_CTRL('c'), "^C", "quit: nothing is saved", WA_QUIT, "quit" },
 };
 
 static const struct ui_binding done_keys[] = {
-	{ UI_ENTER, "Enter / q", "leave the wizard", WA_QUIT, 1 },
-	{ 'q', NULL, NULL, WA_QUIT, 0 },
-	{ UI_ESC, NULL, NULL, WA_QUIT, 0 },
+	{ UI_ENTER, "Enter / q", "leave the wizard", WA_QUIT, "leave" },
+	{ 'q', NULL, NULL, WA_QUIT, NULL },
+	{ UI_ESC, NULL, NULL, WA_QUIT, NULL },
 };
 
 static const struct ui_binding quit_keys[] = {
-	{ 'y', "y", "quit without saving", WA_QUIT, 1 },
-	{ 'n', "n / Esc", "keep going", WA_BACK, 1 },
-	{ UI_ESC, NULL, NULL, WA_BACK, 0 },
-	{ UI_CTRL('c'), "^C", "quit at once", WA_QUIT, 0 },
+	{ 'y', "y", "quit without saving", WA_QUIT, "quit" },
+	{ 'n', "n / Esc", "keep going", WA_BACK, "keep going" },
+	{ UI_ESC, NULL, NULL, WA_BACK, NULL },
+	{ UI_CTRL('c'), "^C", "quit at once", WA_QUIT, NULL },
 };
 
 #define NKEYS(t) (sizeof t / sizeof t[0])
@@ -1565,9 +1572,9 @@ start_save(struct wizard *wz)
 	t->config_path = xstrdup(wz->cfg->path);
 	srows_clear(wz);
 	if (t->acct->password_command == NULL) {
-		srows_add(wz, "keyring.imap");
+		srows_add(wz, "keyring: imap");
 		if (t->acct->smtp_host != NULL)
-			srows_add(wz, "keyring.smtp");
+			srows_add(wz, "keyring: smtp");
 	}
 	for (i = 0; i < wz->npins; i++) {
 		if (!pin_wanted(t->acct, &wz->pins[i]))
@@ -1660,6 +1667,26 @@ row_in(struct ui_check *rows, size_t n, const char *const *names,
 	return NULL;
 }
 
+/* INBOX, then Sent, then the rest by name. */
+static int
+folder_rank(const struct ui_list_item *it)
+{
+	if (it->tag == NULL)
+		return 2;
+	return strcmp(it->tag, "inbox") == 0 ? 0 : 1;
+}
+
+static int
+folder_cmp(const void *a, const void *b)
+{
+	const struct ui_list_item	*x = a, *y = b;
+	int				 rx = folder_rank(x), ry = folder_rank(y);
+
+	if (rx != ry)
+		return rx - ry;
+	return strcmp(x->text, y->text);
+}
+
 static void
 build_folders(struct wizard *wz, const struct test_result *r)
 {
@@ -1689,6 +1716,8 @@ build_folders(struct wizard *wz, const struct test_result *r)
 		wz->folders.n++;
 	}
 	ui_list_free(&old);
+	qsort(wz->folders.items, wz->folders.n, sizeof *wz->folders.items,
+	    folder_cmp);
 }
 
 static void
@@ -2113,6 +2142,11 @@ wiz_key(void *arg, int key)
 	struct ui_widget	*w = ui_form_focused(f);
 	int			 which, rc, old = w != NULL ? w->choice : 0;
 
+	/* Enter in a field means "this step is done" (Tab moves on). */
+	if (key == UI_ENTER && w != NULL && w->type != UI_W_BUTTON) {
+		pressed(wz, w->id);
+		return;
+	}
 	if (key != UI_ESC && key != UI_CTRL('c')) {
 		rc = ui_form_key(f, key, &which);
 		if (rc == UI_FORM_PRESSED) {
@@ -2308,6 +2342,36 @@ candidate_line(int y, const struct disc_candidate *c, const char *what)
 	    c->confirm_text);
 }
 
+/* Done: every row but the failed probes, which get one line. */
+static int
+draw_disc_summary(struct wizard *wz, int y)
+{
+	struct ui_check	*last = NULL, sum;
+	size_t		 i, nfail = 0;
+	char		*d;
+
+	for (i = 0; i < wz->ndrows; i++) {
+		if (wz->drows[i].status == STEP_FAIL) {
+			nfail++;
+			last = &wz->drows[i];
+			continue;
+		}
+		ui_draw_check_row(y++, LX, COLS - 4, 34, &wz->drows[i]);
+	}
+	if (nfail == 0)
+		return y;
+	memset(&sum, 0, sizeof sum);
+	sum.name = nfail == 1 ? "1 probe failed" : "probes failed";
+	sum.status = STEP_FAIL;
+	sum.ms = last->ms;
+	d = xasprintf("%zu without an answer; the last: %s", nfail,
+	    last->detail != NULL ? last->detail : "?");
+	sum.detail = d;
+	ui_draw_check_row(y++, LX, COLS - 4, 34, &sum);
+	free(d);
+	return y;
+}
+
 static void
 draw_discover(struct wizard *wz)
 {
@@ -2323,13 +2387,16 @@ draw_discover(struct wizard *wz)
 		    ui_spinner());
 		ui_animate();
 	}
-	max = r != NULL ? 6 : bottom() - (y + 3) - 1;
-	rows = (int)wz->ndrows;
-	first = rows > max ? rows - max : 0;
-	for (i = first; i < rows; i++)
-		ui_draw_check_row(y + 3 + i - first, LX, COLS - 4, 26,
-		    &wz->drows[i]);
-	y += 3 + (rows - first) + 1;
+	y += 3;
+	if (r == NULL) {		/* running: the latest rows */
+		max = bottom() - y - 1;
+		rows = (int)wz->ndrows;
+		first = rows > max ? rows - max : 0;
+		for (i = first; i < rows; i++)
+			ui_draw_check_row(y++, LX, COLS - 4, 34, &wz->drows[i]);
+	} else
+		y = draw_disc_summary(wz, y);
+	y++;
 	if (r != NULL) {
 		if (r->provider != NULL && r->provider->note != NULL)
 			y += ui_wrap(y, LX, COLS - 4, 2, ROLE_WARN,

@@ -5,10 +5,15 @@
 # stops it on exit, whatever happens), sources its env, then runs every
 # tests/integration/test-*.sh -- or only those named in $TESTS ("testbed",
 # "test-testbed" or "test-testbed.sh"; space or comma separated) -- one after
-# another (the machines have 2 cores), each in its own bash with `set -eu`,
-# lib.sh sourced, stdin from /dev/null, and a time limit of $TEST_TIMEOUT
-# seconds (default 300).  Prints "ok NAME (1.2s)" or "FAIL NAME (1.2s)" with
-# the test's output, then a summary.  Exit status 1 if any test failed.
+# another (the machines have 2 cores), from the top of the repository, stdin
+# from /dev/null, with a time limit of $TEST_TIMEOUT seconds (default 300):
+#   - a test file WITHOUT the executable bit is sourced into a fresh bash
+#     with `set -eu` and lib.sh loaded ($0 and BASH_SOURCE name the file);
+#   - an executable one is a standalone program (its own shebang, set
+#     options and helpers) and is simply run; exit status 0 means pass.
+# Both see the bed's env, TEST_NAME, MC_ROOT, MAILCONN and ITESTS.  Prints
+# "ok NAME (1.2s)" or "FAIL NAME (1.2s)" with the test's output, then a
+# summary.  Exit status 1 if any test failed.
 #
 # Built by the Makefile, not here: $MAILCONN (the binary, default
 # build/mailconn) and $ITESTS (the C test programs, default build/itests) are
@@ -100,17 +105,23 @@ for f in "${tests[@]}"; do
 	fi
 	# Background + wait, so an interrupt can stop the test; `timeout`
 	# signals the test's whole process group (fake servers included).
-	TEST_NAME=$name timeout -k 5 "$TEST_TIMEOUT" bash -c '
-		set -eu
-		. "$1/lib.sh"
-		trap _lib_cleanup EXIT
-		. "$2"' run-test "$HERE" "$f" >"$log" 2>&1 </dev/null &
+	if [ -x "$f" ]; then
+		(cd "$ROOT" && TEST_NAME=$name exec timeout -k 5 "$TEST_TIMEOUT" \
+		    "$f") >"$log" 2>&1 </dev/null &
+	else
+		(cd "$ROOT" && TEST_NAME=$name exec timeout -k 5 "$TEST_TIMEOUT" \
+		    bash -c 'set -eu
+			. "$1/lib.sh"
+			trap _lib_cleanup EXIT
+			. "$0"' "$f" "$HERE") >"$log" 2>&1 </dev/null &
+	fi
 	CUR=$!
 	wait "$CUR"
 	rc=$?
 	CUR=
 	# A test that replaced the EXIT trap still gets its fakes stopped.
-	(TEST_NAME=$name; . "$HERE/lib.sh"; _lib_kill_pidfile "$TEST_DIR/pids")
+	(TEST_NAME=$name; . "$HERE/lib.sh"; _lib_kill_pidfile "$TEST_DIR/pids") \
+	    2>/dev/null
 	dt=$(secs $(( $(ms) - t0 )))
 	if [ $rc -eq 0 ]; then
 		echo "ok   $name ($dt)"

@@ -5,7 +5,8 @@
  *   t-proto [options] imap-login HOST PORT SEC USER        (password: stdin)
  *   t-proto [options] imap-list  HOST PORT SEC USER        (password: stdin)
  *   t-proto [options] imap-status HOST PORT SEC USER FOLDER (password: stdin)
- *   t-proto [options] imap-multi HOST PORT SEC USER N  (N sessions at once)
+ *   t-proto [options] imap-multi HOST PORT SEC USER N [open-first]
+ *       (N sessions logged in at once)
  *   t-proto [options] smtp-open  HOST PORT smtps|starttls|none
  *   t-proto [options] smtp-send  HOST PORT SEC USER FROM RCPT...
  *       (password: first line of stdin; message: --msg FILE)
@@ -149,7 +150,11 @@ print_imap(const struct imap_session *s)
 	fflush(stdout);
 }
 
-/* N sessions logged in at once (connection limits); all closed at the end. */
+/*
+ * N sessions logged in at once (connection limits); all closed at the end.
+ * With "open-first" every session is opened before any logs in, so a
+ * server's limit hits LOGIN instead of the greeting.
+ */
 static int
 imap_multi(const struct endpoint *ep, int argc, char **argv,
     const struct trust_ctx *tc)
@@ -157,15 +162,25 @@ imap_multi(const struct endpoint *ep, int argc, char **argv,
 	struct imap_session	**ss;
 	struct mc_err		  err;
 	char			 *pw;
-	int			  i, n, bad = 0;
+	int			  i, n, bad = 0, first;
 
 	if (argc < 5)
 		usage();
 	n = atoi(argv[4]);
+	first = argc > 5 && strcmp(argv[5], "open-first") == 0;
 	ss = xcalloc(n > 0 ? n : 1, sizeof *ss);
 	pw = read_password();
 	for (i = 0; i < n; i++) {
-		if (imap_open(ep, tc, &ss[i], &err) != 0 ||
+		if (first && imap_open(ep, tc, &ss[i], &err) != 0) {
+			printf("OPEN %d ", i + 1);
+			fail(&err);
+			bad = 1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (first && ss[i] == NULL)
+			continue;
+		if ((!first && imap_open(ep, tc, &ss[i], &err) != 0) ||
 		    imap_login(ss[i], argv[3], pw, &err) != 0) {
 			printf("SESSION %d ", i + 1);
 			fail(&err);

@@ -235,17 +235,19 @@ mc 2 certs frob
 # ---- certs trust on a terminal asks y/N first (tmux is the terminal) -------
 fresh_home cli-tty
 KNOWN=$XDG_DATA_HOME/mailconn/known_certs
-TMUX_SOCK=$TEST_DIR/tmux.sock
-defer tmux -S "$TMUX_SOCK" kill-server
+# One tmux server per question: reusing a socket races with the old
+# server's exit ("server exited unexpectedly").
 screen() { tmux -S "$TMUX_SOCK" capture-pane -p -t T; }
 screen_has() { screen | grep -qF -- "$1"; }
 ask_trust() {	# ANSWER: run certs trust in tmux, answer, wait for the exit
-	tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
+	TMUX_SOCK=$TEST_DIR/tmux-$1.sock
+	rm -f "$TMUX_SOCK"
 	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s T -x 150 -y 50 \
 	    -e XDG_CONFIG_HOME="$XDG_CONFIG_HOME" \
 	    -e XDG_DATA_HOME="$XDG_DATA_HOME" \
 	    -e XDG_STATE_HOME="$XDG_STATE_HOME" \
 	    "'$MAILCONN' certs trust localhost:$IMAPS_SELF_PORT; echo EXIT=\$?; sleep 60"
+	defer tmux -S "$TMUX_SOCK" kill-server
 	wait_for screen_has "[y/N]" || fail "no y/N question on the terminal"
 	tmux -S "$TMUX_SOCK" send-keys -t T -l "$1"
 	tmux -S "$TMUX_SOCK" send-keys -t T Enter

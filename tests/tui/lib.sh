@@ -11,6 +11,7 @@ T_DIR=${T_DIR:?run through tests/tui/run.sh}
 T_SOCK=$T_DIR/tmux.sock
 T_FAILS=0
 SHOTS=${SHOTS:-}
+export LC_ALL=C.UTF-8		# grep counts characters, not bytes
 
 tmx() { tmux -S "$T_SOCK" -f /dev/null "$@"; }
 
@@ -157,4 +158,53 @@ wiz_choose() {
 	starttls) tui_keys Right ;;
 	none) tui_keys Right Right ;;
 	esac
+}
+
+# fake_start SCENARIO [ARGS]: a fakeserver.py on 127.0.0.1; sets FAKE_PORT,
+# FAKE_LOG (every line a client sent), FAKE_PID.
+fake_start() {
+	local sc=$1 pf t0
+	shift
+	pf=$T_DIR/fake-$sc.port
+	FAKE_LOG=$T_DIR/fake-$sc.log
+	rm -f "$pf" "$FAKE_LOG"
+	/usr/bin/python3 "$FAKE" "$sc" --portfile "$pf" --log "$FAKE_LOG" \
+	    "$@" 2>"$T_DIR/fake-$sc.err" &
+	FAKE_PID=$!
+	t0=$(now_ms)
+	while [ ! -s "$pf" ]; do
+		if [ $(( $(now_ms) - t0 )) -gt 5000 ]; then
+			fail "fake server $sc did not start"
+			cat "$T_DIR/fake-$sc.err" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+	FAKE_PORT=$(cat "$pf")
+}
+
+fake_stop() {
+	[ -n "${FAKE_PID:-}" ] || return 0
+	kill "$FAKE_PID" 2>/dev/null
+	wait "$FAKE_PID" 2>/dev/null
+	FAKE_PID=
+}
+
+# The keyring of the bed, as the tests see it.
+kr_lookup() { secret-tool lookup account "$1" protocol "$2" 2>/dev/null; }
+kr_clear() {
+	secret-tool clear account "$1" protocol imap 2>/dev/null
+	secret-tool clear account "$1" protocol smtp 2>/dev/null
+	return 0
+}
+
+# assert_file_has FILE REGEX WHAT / assert_no_file FILE WHAT
+assert_file_has() {
+	if grep -Eq -- "$2" "$1" 2>/dev/null; then pass "$3"; else
+		fail "$3: /$2/ not in $1"; [ -f "$1" ] && sed 's/^/    | /' "$1" >&2
+	fi
+}
+assert_no_file() {
+	if [ -e "$1" ]; then fail "$2: $1 exists"; sed 's/^/    | /' "$1" >&2
+	else pass "$2"; fi
 }

@@ -62,7 +62,8 @@ static const struct good goods[] = {
 	{ "(lead) Ann (mid) <(in)ann@example.com(in2)> (trail)",
 	  "ann@example.com|Ann" },
 	/* obs-phrase with a dot */
-	{ "John Q. Public <jqp@example.com>", "jqp@example.com|John Q. Public" },
+	{ "John Q. Public <jqp@example.com>",
+	  "jqp@example.com|John Q. Public" },
 	/* groups */
 	{ "undisclosed-recipients:;", "" },
 	{ "Team: a@x.y, B <b@x.y>;, c@x.y",

@@ -1,0 +1,290 @@
+#!/bin/bash
+# bench/run.sh -- `make bench`: mailconn sync --once against mbsync, side by
+# side, on the test bed's Dovecot.  What is measured and why: bench/README.md.
+#
+# Environment (all optional):
+#   MAILCONN        the binary (make passes build/mailconn)
+#   BENCH_RUNS      runs per tool, phase and size (default 3)
+#   BENCH_SCALE     multiplies the mailbox sizes (default 1: 20,000 and
+#                   2,000 messages; 0.1 for a quick run)
+#   BENCH_TOOLS     "mbsync mailconn" (default); one of them alone for a
+#                   partial run (no ratios then)
+#   BENCH_TB        an existing test bed directory to use instead of
+#                   starting one; its MC_USER/MC_USER2 mail is REPLACED by
+#                   the benchmark's (kept between runs, refilled only when
+#                   the size or generator changes)
+#   BENCH_KEEP      1: leave the bed this script started running (its path
+#                   is printed; pass it as BENCH_TB next time)
+#   BENCH_TIMEOUT   seconds one sync may take before it is killed (1800)
+#   BENCH_OUT       where the report, the raw results, the logs and the
+#                   clients' Maildirs go (default build/bench; emptied first)
+#   MC_PORT_BASE    port base of the bed this script starts (default 29000)
+#
+# Exit status: 0 when every run of every tool finished and verified against
+# the server (a missed target is reported, not an error), 1 when a run
+# failed or a result differs from the server, 2 on a set-up error.
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+PY=/usr/bin/python3
+MAILCONN=${MAILCONN:-$ROOT/build/mailconn}
+RUNS=${BENCH_RUNS:-3}
+SCALE=${BENCH_SCALE:-1}
+TOOLS=${BENCH_TOOLS:-mbsync mailconn}
+TIMEOUT=${BENCH_TIMEOUT:-1800}
+export MC_PORT_BASE=${MC_PORT_BASE:-29000}
+TESTBED=$ROOT/tests/testbed/testbed.sh
+
+die() { echo "bench: $*" >&2; exit 2; }
+note() { echo "bench: $*" >&2; }
+
+case $RUNS in ''|*[!0-9]*|0) die "BENCH_RUNS must be a positive number" ;; esac
+for t in $TOOLS; do
+	case $t in mbsync|mailconn) ;; *) die "BENCH_TOOLS: unknown tool '$t'" ;; esac
+done
+BIG=$("$PY" -c "import sys; print(max(10, round(20000 * float(sys.argv[1]))))" "$SCALE") ||
+    die "BENCH_SCALE must be a number"
+SMALL=$("$PY" -c "import sys; print(max(10, round(2000 * float(sys.argv[1]))))" "$SCALE")
+command -v mbsync >/dev/null || die "mbsync (Debian package isync) is not installed"
+command -v secret-tool >/dev/null || die "secret-tool (libsecret-tools) is not installed"
+case " $TOOLS " in *" mailconn "*)
+	[ -x "$MAILCONN" ] || die "no mailconn binary at $MAILCONN (make build/mailconn)" ;;
+esac
+
+# ---- the bed -----------------------------------------------------------------
+OWN_BED=0
+if [ -n "${BENCH_TB:-}" ]; then
+	TB=$BENCH_TB
+	[ -f "$TB/env" ] || die "BENCH_TB=$TB has no env file (not a running test bed)"
+else
+	TB=$(mktemp -d /tmp/mcb.XXXXXX)	# short: Dovecot socket paths (TESTBED D3)
+	chmod 711 "$TB"
+	OWN_BED=1
+fi
+cleanup() {
+	if [ $OWN_BED = 1 ]; then
+		if [ "${BENCH_KEEP:-}" = 1 ]; then
+			note "test bed left running: BENCH_TB=$TB (stop: $TESTBED stop $TB)"
+		else
+			TESTBED_QUIET=1 "$TESTBED" stop "$TB" || true
+			rm -rf "$TB"
+		fi
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if [ $OWN_BED = 1 ]; then
+	note "starting the test bed in $TB (ports from $MC_PORT_BASE)"
+	TESTBED_QUIET=1 "$TESTBED" start "$TB" || die "the test bed did not start"
+fi
+# shellcheck disable=SC1091
+. "$TB/env"
+R=${BENCH_OUT:-$ROOT/build/bench}
+case $R in /*) ;; *) R=$PWD/$R ;; esac
+rm -rf "$R"
+mkdir -p "$R/logs"
+RESULTS=$R/results.tsv
+: > "$RESULTS"
+
+# ---- the mailboxes -----------------------------------------------------------
+# MC_USER gets the big mailbox, MC_USER2 the small one.  A marker next to
+# each Maildir records what was written, so a reused bed is not refilled.
+GEN_ID=$(sha256sum "$HERE/fill-bench.py" | cut -c1-16)
+fill_user() {	# USER MAILDIR COUNT SEED
+	local user=$1 md=$2 count=$3 seed=$4 marker want
+	marker=$(dirname "$md")/bench-fill.json
+	want="$GEN_ID $count $seed"
+	if [ -f "$marker" ] && [ "$(head -n1 "$marker")" = "$want" ] &&
+	    [ -d "$md" ]; then
+		note "$user: mailbox of $count messages already there"
+		return 0
+	fi
+	note "$user: writing $count messages into $md"
+	rm -f "$marker"
+	{ echo "$want"; "$PY" "$HERE/fill-bench.py" --maildir "$md" \
+	    --count "$count" --seed "$seed" --to "$user" --wipe; } \
+	    > "$marker.tmp" || die "fill-bench.py failed"
+	mv "$marker.tmp" "$marker"
+}
+fill_user "$MC_USER" "$MAIL_ROOT" "$BIG" big
+fill_user "$MC_USER2" "$MAIL_ROOT2" "$SMALL" small
+
+# Let Dovecot index the new files (uidlist, index, cache of the sizes)
+# before anything is timed, so neither tool pays for it, and read every
+# file once so both start with the server's mail in the page cache.
+for u in "$MC_USER" "$MC_USER2"; do
+	doveadm -c "$DOVECOT_CONF" mailbox status -u "$u" \
+	    'messages uidnext vsize' '*' > "$R/status-${u%%@*}.txt" ||
+	    die "doveadm mailbox status failed for $u"
+done
+"$PY" "$HERE/verify.py" server "$MAIL_ROOT" "$R/server-$BIG.json" >&2
+"$PY" "$HERE/verify.py" server "$MAIL_ROOT2" "$R/server-$SMALL.json" >&2
+
+# ---- clients: mbsync ---------------------------------------------------------
+# mbsync reads its password from the bed's keyring, like mailconn, through
+# secret-tool (the PassCmd child is not counted in mbsync's peak RSS).
+printf '%s' "$MC_PASS" | secret-tool store --label="mbsync bench $MC_USER" \
+    service mailconn-bench-mbsync user "$MC_USER" ||
+    die "cannot store mbsync's password in the bed's keyring"
+printf '%s' "$MC_PASS2" | secret-tool store --label="mbsync bench $MC_USER2" \
+    service mailconn-bench-mbsync user "$MC_USER2" ||
+    die "cannot store mbsync's password in the bed's keyring"
+
+MBSYNCRC=$R/mbsyncrc
+{
+	echo "# Generated by bench/run.sh.  FSync yes is mbsync's default;"
+	echo "# written out because durability must equal mailconn's."
+	echo "FSync yes"
+	for size in "$BIG" "$SMALL"; do
+		if [ "$size" = "$BIG" ]; then u=$MC_USER; else u=$MC_USER2; fi
+		d=$R/mbsync-$size
+		cat <<-EOF
+
+		IMAPAccount b$size
+		Host localhost
+		Port $IMAPS_PORT
+		User $u
+		PassCmd "secret-tool lookup service mailconn-bench-mbsync user $u"
+		SSLType IMAPS
+		CertificateFile $MC_CA
+
+		IMAPStore b$size-far
+		Account b$size
+
+		MaildirStore b$size-near
+		Path $d/
+		Inbox $d/INBOX
+		SubFolders Verbatim
+
+		Channel b$size
+		Far :b$size-far:
+		Near :b$size-near:
+		Patterns *
+		Create Near
+		Sync Pull
+		SyncState *
+		EOF
+	done
+} > "$MBSYNCRC"
+
+# ---- clients: mailconn -------------------------------------------------------
+export XDG_CONFIG_HOME=$R/home/config XDG_DATA_HOME=$R/home/data
+export XDG_STATE_HOME=$R/home/state XDG_CACHE_HOME=$R/home/cache
+mkdir -p "$XDG_CONFIG_HOME/mailconn" "$XDG_DATA_HOME" "$XDG_STATE_HOME" \
+    "$XDG_CACHE_HOME"
+chmod 700 "$R/home" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME" \
+    "$XDG_CACHE_HOME"
+{
+	for size in "$BIG" "$SMALL"; do
+		if [ "$size" = "$BIG" ]; then u=$MC_USER; else u=$MC_USER2; fi
+		cat <<-EOF
+		[account b$size]
+		email = $u
+		imap-host = localhost
+		imap-port = $IMAPS_PORT
+		imap-security = imaps
+		imap-user = $u
+		ca-file = $MC_CA
+		maildir = $R/mailconn-$size
+
+		EOF
+	done
+} > "$XDG_CONFIG_HOME/mailconn/accounts.conf"
+chmod 600 "$XDG_CONFIG_HOME/mailconn/accounts.conf"
+case " $TOOLS " in *" mailconn "*)
+	printf '%s\n' "$MC_PASS" | "$MAILCONN" password set "b$BIG" \
+	    > "$R/logs/password.log" 2>&1 ||
+	    die "mailconn password set failed: $(cat "$R/logs/password.log")"
+	printf '%s\n' "$MC_PASS2" | "$MAILCONN" password set "b$SMALL" \
+	    >> "$R/logs/password.log" 2>&1 ||
+	    die "mailconn password set failed: $(cat "$R/logs/password.log")"
+	;;
+esac
+
+# ---- runs --------------------------------------------------------------------
+FAILED=0
+dir_of() { echo "$R/$1-$2"; }		# TOOL SIZE
+
+one_run() {	# TOOL PHASE SIZE N
+	local tool=$1 phase=$2 size=$3 n=$4 d m log vlog rc=0 v=ok
+	d=$(dir_of "$tool" "$size")
+	log=$R/logs/$tool-$size-$phase-$n.log
+	m=$R/logs/$tool-$size-$phase-$n.measure
+	if [ "$phase" = initial ]; then
+		rm -rf "$d"
+		mkdir -p "$d"		# mbsync wants its Path to exist
+	fi
+	sync				# no earlier writeback in this run's time
+	rm -f "$m"
+	case $tool in
+	mbsync)
+		"$PY" "$HERE/measure.py" -o "$m" -t "$TIMEOUT" \
+		    mbsync -c "$MBSYNCRC" "b$size" >"$log" 2>&1 </dev/null || rc=$?
+		;;
+	mailconn)
+		"$PY" "$HERE/measure.py" -o "$m" -t "$TIMEOUT" \
+		    "$MAILCONN" sync --once "b$size" >"$log" 2>&1 </dev/null || rc=$?
+		;;
+	esac
+	vlog=$R/logs/$tool-$size-$phase-$n.verify
+	if [ $rc -ne 0 ]; then
+		v=FAIL
+		echo "bench: $tool $phase $size run $n exited with status $rc" \
+		    "(log: $log):" >&2
+		tail -n 5 "$log" | sed 's/^/    | /' >&2
+	elif ! "$PY" "$HERE/verify.py" check \
+	    $([ "$tool" = mbsync ] && echo --mbsync) \
+	    "$R/server-$size.json" "$d" "$tool $phase $size #$n" > "$vlog" 2>&1; then
+		v=FAIL
+		head -n 20 "$vlog" >&2
+	fi
+	[ $v = ok ] || FAILED=1
+	# tool phase size run wall rss rc verify
+	local wall rss
+	wall=$(sed -n 's/.*wall_s=\([^ ]*\).*/\1/p' "$m")
+	rss=$(sed -n 's/.*maxrss_kb=\([^ ]*\).*/\1/p' "$m")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$phase" "$size" \
+	    "$n" "${wall:-nan}" "${rss:-0}" "$rc" "$v" >> "$RESULTS"
+	note "$(printf '%-8s %-7s %6s #%d  %8.3f s  %7d KB  %s' "$tool" \
+	    "$phase" "$size" "$n" "${wall:-0}" "${rss:-0}" \
+	    "$([ $v = ok ] && echo verified || echo FAILED)")"
+}
+
+order() {	# N: tools in alternating order, so neither always goes first
+	local t list="" rev=""
+	for t in $TOOLS; do list="$list $t"; rev="$t $rev"; done
+	if [ $(( $1 % 2 )) = 1 ]; then echo $list; else echo $rev; fi
+}
+
+for size in "$SMALL" "$BIG"; do
+	for ((n = 1; n <= RUNS; n++)); do
+		for tool in $(order $n); do
+			one_run "$tool" initial "$size" "$n"
+		done
+	done
+	for ((n = 1; n <= RUNS; n++)); do
+		for tool in $(order $n); do
+			one_run "$tool" resync "$size" "$n"
+		done
+	done
+	for tool in $TOOLS; do rm -rf "$(dir_of "$tool" "$size")"; done
+done
+
+# ---- report ------------------------------------------------------------------
+{
+	echo "mailconn $("$MAILCONN" --version 2>/dev/null | head -n1 || echo '?')," \
+	    "$(mbsync --version 2>/dev/null | head -n1)," \
+	    "Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1)"
+	echo "$(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n1))," \
+	    "kernel $(uname -r), local Maildirs on $(df -T "$R" | awk 'NR==2 { print $2 }')"
+	echo "runs per tool, phase and size: $RUNS; scale $SCALE"
+} > "$R/header.txt"
+"$PY" "$HERE/report.py" "$RESULTS" "$R/header.txt" \
+    "$R/server-$SMALL.json" "$R/server-$BIG.json" | tee "$R/report.txt"
+note "results: $RESULTS, report: $R/report.txt, logs: $R/logs"
+if [ $FAILED = 1 ]; then
+	note "VERIFICATION FAILED (see above and $R/logs/*.verify)"
+	exit 1
+fi
+exit 0
