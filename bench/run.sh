@@ -273,7 +273,7 @@ done
 
 # ---- report ------------------------------------------------------------------
 {
-	echo "mailconn $("$MAILCONN" --version 2>/dev/null | head -n1 || echo '?')," \
+	echo "$("$MAILCONN" --version 2>/dev/null | head -n1 || echo "mailconn ?")," \
 	    "$(mbsync --version 2>/dev/null | head -n1)," \
 	    "Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1)"
 	echo "$(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n1))," \

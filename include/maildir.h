@@ -141,7 +141,7 @@ void		 maildir_batch_free(struct maildir_batch *);
  * folder) to cur/ with the new info.  *name is replaced by the new relative
  * name (caller frees).  When the file is gone (a mail client renamed it),
  * the folder is searched for the uid; MCE_NOTFOUND when it is not there.
- * Not fsynced: a lost rename is redone by the next sync.
+ * Not fsynced here: see maildir_sync_dirs().
  */
 int		 maildir_set_flags(struct maildir *, char **name, uint32_t uid,
 		     unsigned flags, struct mc_err *);
@@ -151,6 +151,12 @@ int		 maildir_set_flags(struct maildir *, char **name, uint32_t uid,
  */
 int		 maildir_remove(struct maildir *, const char *name, uint32_t uid,
 		     struct mc_err *);
+
+/*
+ * fsync the directories that maildir_set_flags() or maildir_remove() changed
+ * since the last call, so the state rows may follow.
+ */
+int		 maildir_sync_dirs(struct maildir *, struct mc_err *);
 
 /* Every message file with a ",U=" field: for reconciling after a crash. */
 struct maildir_entry {

@@ -7,18 +7,23 @@
  *
  *   1. the folder's row and Maildir (maildir.h); leftovers of a killed run
  *      in tmp/ are removed; a folder marked dirty is reconciled (below);
- *   2. SELECT, with QRESYNC (uidvalidity + highestmodseq) once the folder
- *      was synced before and the server enabled it (sync_session_init),
- *      else with CONDSTORE where offered, else plain;
+ *   2. SELECT (CONDSTORE where offered: HIGHESTMODSEQ); when UIDVALIDITY,
+ *      UIDNEXT and HIGHESTMODSEQ all equal the stored ones, nothing changed
+ *      and the folder is done (a no-change resync costs one round trip per
+ *      folder, whatever its size);
  *   3. UIDVALIDITY changed: the old copy is moved aside (maildir.h, kept,
  *      named by date), the rows go, the folder downloads again (logged);
- *   4. expunges: the VANISHED (EARLIER) of the QRESYNC SELECT; without it,
- *      or when the counts still differ, UID SEARCH ALL against the rows;
- *   5. flag changes: the FETCHes of the QRESYNC SELECT, else UID FETCH
- *      1:<last> (FLAGS) (CHANGEDSINCE <modseq>) with CONDSTORE, else UID
- *      FETCH 1:<last> (FLAGS) compared with the rows.  Only server changes
- *      (server flags differ from the row) touch a file: flags a mail client
- *      changed locally are left alone;
+ *   4. flag changes and expunges of the messages we have: with QRESYNC
+ *      (ENABLEd by sync_session_init) one UID FETCH 1:<last> (FLAGS)
+ *      (CHANGEDSINCE <modseq> VANISHED) reports both; with CONDSTORE alone
+ *      the same without VANISHED; without either UID FETCH 1:<last>
+ *      (FLAGS) compared with the rows.  (libetpan 1.9.4's SELECT ...
+ *      QRESYNC omits the parentheses RFC 7162 requires; Dovecot ignores it,
+ *      hence the FETCH form.)  Only server changes (server flags differ
+ *      from the row) touch a file: flags a mail client changed locally are
+ *      left alone;
+ *   5. expunges without VANISHED: when the rows and EXISTS disagree, UID
+ *      SEARCH ALL against the rows (step 7 in the code order: after 6);
  *   6. new messages: one UID FETCH <first>:* (UID FLAGS RFC822.SIZE
  *      BODY.PEEK[]) streamed to disk message by message through libetpan's
  *      body handler (memory stays bounded: a 50 MB message never sits in
@@ -46,11 +51,18 @@
  *     After an interruption (rows above the stored uidnext) the new UIDs
  *     are found with UID SEARCH, so even a server that answers a FETCH out
  *     of UID order cannot leave a hole.
- *   - A flag rename is not fsynced: lost on power failure, it is redone
- *     because the row still has the old flags; a stale file name in a row
- *     is found again by its UID.
+ *   - Flag renames and expunge unlinks: the directories are fsynced once
+ *     before the rows that record them commit.  Killed in between, the
+ *     rows still hold the old state and the next run (whose stored modseq
+ *     predates the change) applies it again: a rename to the name the
+ *     file already has, an unlink of a file that is gone.  A stale file
+ *     name in a row (a mail client renamed the file) is found by its UID.
  *   - One mailconn per Maildir root (maildir_lock_root, taken by slots.c).
  * A sync after a complete one changes nothing (no file, no row).
+ *
+ * Test hook (like isync's hidden -T switches): MAILCONN_CRASH_AT=tmp,
+ * renamed, committed, flags or expunge raises SIGKILL at that point of the
+ * first batch, so tests can prove the recovery from each one.
  *
  * Threads: everything here runs on the slot's thread except
  * sync_idle_interrupt() and the stop flag, which any thread may use.

@@ -406,18 +406,18 @@ cert_trusted_row(struct check_report *rep, const char *proto,
 	}
 	if (n == 0 && ci->self_signed)
 		why = xstrdup("self-signed certificate");
-	extra = xasprintf("%s%s%s%s%s",
-	    pin_note_ != NULL ? " " : "", pin_note_ != NULL ? pin_note_ : "",
-	    ca_file != NULL ? " The account's ca-file " : "",
-	    ca_file != NULL ? ca_file : "",
-	    ca_file != NULL ?
-	    " is not used for this row: it shows what ordinary clients see." :
-	    "");
 	if (why == NULL) {
 		check_row_set(rep, id, CHECK_PASS, NULL,
 		    "issued by %s, trusted by the system CA store.",
 		    ci->issuer != NULL ? ci->issuer : "?");
 	} else {
+		/* How mailconn itself gets past it, if it does. */
+		extra = xasprintf("%s%s%s%s%s", pin_note_ != NULL ? " " : "",
+		    pin_note_ != NULL ? pin_note_ : "",
+		    ca_file != NULL ? " The account's ca-file " : "",
+		    ca_file != NULL ? ca_file : "", ca_file != NULL ?
+		    " is not used for this row: it shows what ordinary "
+		    "clients see." : "");
 		iss = ci->issuer != NULL && strstr(why, ci->issuer) == NULL ?
 		    ci->issuer : NULL;
 		check_row_set(rep, id, CHECK_FAIL,
@@ -428,8 +428,8 @@ cert_trusted_row(struct check_report *rep, const char *proto,
 		    "not trusted by the system CA store: %s%s%s%s.%s", why,
 		    iss != NULL ? " (issuer: " : "", iss != NULL ? iss : "",
 		    iss != NULL ? ")" : "", extra);
+		free(extra);
 	}
-	free(extra);
 	free(why);
 	free(id);
 }
@@ -779,9 +779,18 @@ static int
 open_session(struct check_srv *s, const struct endpoint *ep,
     const struct trust_ctx *tc, void **out, struct mc_err *err)
 {
-	if (s->smtp)
-		return smtp_open(ep, tc, (struct smtp_session **)out, err);
-	return imap_open(ep, tc, (struct imap_session **)out, err);
+	struct imap_session	*is = NULL;
+	struct smtp_session	*ss = NULL;
+	int			 rc;
+
+	if (s->smtp) {
+		rc = smtp_open(ep, tc, &ss, err);
+		*out = ss;
+	} else {
+		rc = imap_open(ep, tc, &is, err);
+		*out = is;
+	}
+	return rc;
 }
 
 static void

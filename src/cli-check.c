@@ -39,7 +39,7 @@ static int	 parse_args(int, char **, struct check_args *, char **);
 static int	 adhoc_account(const struct check_args *, struct account **);
 static int	 adhoc_server(const char *, const char *, int,
 		     struct account *);
-static int	 account_passwords(const struct account *, struct check_opts *,
+static void	 account_passwords(const struct account *, struct check_opts *,
 		     char **, char **, struct mc_err *, struct mc_err *);
 static int	 run(struct check_opts *, int);
 
@@ -204,7 +204,7 @@ adhoc_account(const struct check_args *a, struct account **out)
  * says why there was no login.  SMTP falls back to the IMAP password when
  * the user is the same (one mailbox, one password).
  */
-static int
+static void
 account_passwords(const struct account *acct, struct check_opts *o,
     char **pw, char **spw, struct mc_err *err, struct mc_err *serr)
 {
@@ -215,8 +215,16 @@ account_passwords(const struct account *acct, struct check_opts *o,
 		*pw = NULL;
 		o->password_why = err->msg;
 	}
-	if (acct->smtp_host != NULL && secret_for_account(acct, "smtp", spw,
-	    serr) == -1) {
+	o->password = *pw;
+	if (acct->smtp_host == NULL)
+		return;
+	if (acct->password_command != NULL) {
+		/* One command serves both: do not run it twice. */
+		if (*pw != NULL)
+			*spw = xstrdup(*pw);
+		else
+			o->smtp_password_why = err->msg;
+	} else if (secret_for_account(acct, "smtp", spw, serr) == -1) {
 		*spw = NULL;
 		if (*pw != NULL && acct->smtp_user != NULL &&
 		    acct->imap_user != NULL &&
@@ -225,9 +233,7 @@ account_passwords(const struct account *acct, struct check_opts *o,
 		else
 			o->smtp_password_why = serr->msg;
 	}
-	o->password = *pw;
 	o->smtp_password = *spw;
-	return 0;
 }
 
 static int
@@ -287,11 +293,9 @@ cli_check(struct cli *cli, int argc, char **argv)
 	o.max_connections = a.max_connections > 0 ? a.max_connections :
 	    acct->max_connections > 0 ? acct->max_connections : 5;
 
-	if (a.no_login)
-		;
-	else if (name != NULL)
+	if (name != NULL && !a.no_login)
 		account_passwords(acct, &o, &pw, &spw, &err, &serr);
-	else {
+	else if (!a.no_login) {
 		prompt = xasprintf("Password for %s at %s: ", acct->imap_user,
 		    acct->imap_host);
 		mc_err_clear(&err);

@@ -39,6 +39,8 @@ static char	*account_names(const struct config *);
 static const char *header_from(const char *, size_t);
 static int	 pick_account(struct config *, const struct send_opts *,
 		     const char *, size_t, struct account **);
+static int	 check_account(const struct config *,
+		     const struct account *);
 static int	 envelope_from(const struct send_opts *,
 		     const struct account *, char **);
 static int	 recipients(const struct send_opts *, const char *, size_t,
@@ -301,6 +303,26 @@ pick_account(struct config *cfg, const struct send_opts *o, const char *msg,
 	return EX_USAGE;
 }
 
+/* 0, or EX_CONFIG (printed). */
+static int
+check_account(const struct config *cfg, const struct account *a)
+{
+	struct mc_err	err;
+
+	mc_err_clear(&err);
+	if (account_validate(a, &err) == -1) {
+		cli_error("%s: %s", cfg->path, err.msg);
+		return EX_CONFIG;
+	}
+	if (a->smtp_host == NULL || *a->smtp_host == '\0') {
+		cli_error("account '%s' has no smtp-host to send with; add "
+		    "smtp-host (and smtp-port, smtp-security) to its section "
+		    "in %s.", a->name, cfg->path);
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
 /* 0 with *out (caller frees), or an exit status (printed). */
 static int
 envelope_from(const struct send_opts *o, const struct account *a,
@@ -406,22 +428,22 @@ cli_send(struct cli *cli, int argc, char **argv)
 		rc = EX_CONFIG;
 		goto out;
 	}
-	/* An account named or alone: check it before reading a message. */
-	if (o.account != NULL || (cfg->accounts != NULL &&
-	    cfg->accounts->next == NULL) || cfg->accounts == NULL) {
-		if ((rc = pick_account(cfg, &o, NULL, 0, &a)) != 0)
+	/*
+	 * An account named or alone is checked before the message is read
+	 * (a person typing it learns of a typo first); among several, the
+	 * message's From: may decide.
+	 */
+	if (o.account != NULL || cfg->accounts == NULL ||
+	    cfg->accounts->next == NULL) {
+		if ((rc = pick_account(cfg, &o, NULL, 0, &a)) != 0 ||
+		    (rc = check_account(cfg, a)) != 0)
 			goto out;
 	}
 	if ((rc = read_message(&msg, &len)) != 0)
 		goto out;
-	if (a == NULL && (rc = pick_account(cfg, &o, msg, len, &a)) != 0)
+	if (a == NULL && ((rc = pick_account(cfg, &o, msg, len, &a)) != 0 ||
+	    (rc = check_account(cfg, a)) != 0))
 		goto out;
-	mc_err_clear(&err);
-	if (account_validate(a, &err) == -1) {
-		cli_error("%s: %s", cfg->path, err.msg);
-		rc = EX_CONFIG;
-		goto out;
-	}
 	if (len == 0) {
 		cli_error("the message on standard input is empty; nothing was "
 		    "sent.");

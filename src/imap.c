@@ -415,7 +415,7 @@ login_plain(struct imap_session *s, const char *user, const char *password,
 {
 	size_t	 ulen = strlen(user), plen = strlen(password);
 	size_t	 rawlen = ulen + plen + 2, b64len = 4 * ((rawlen + 2) / 3) + 1;
-	char	*raw, *b64, *cmd;
+	char	*raw, *b64, *cmd, peer[NET_ADDR_MAX + 300];
 	int	 rc;
 
 	raw = xmalloc(rawlen);
@@ -444,9 +444,9 @@ login_plain(struct imap_session *s, const char *user, const char *password,
 	}
 	if (rc == MAILIMAP_ERROR_CUSTOM_COMMAND) {
 		last_reply(s, err->server, sizeof err->server);
+		peer_name(&s->ep, peer, sizeof peer);
 		mc_err_set(err, MCE_AUTH, "The server rejected the user name "
-		    "or password for %s on %s:%d.", user, s->ep.host,
-		    s->ep.port);
+		    "or password for %s on %s.", user, peer);
 		return -1;
 	}
 	imap_set_error(s, rc, "logging in", err);

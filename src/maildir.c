@@ -35,6 +35,7 @@ struct maildir {
 	struct maildir_entry	*idx;
 	size_t			 nidx;
 	int			 idx_valid;
+	int			 changed[NSUB];	/* renames/unlinks not synced */
 };
 
 struct maildir_msg {
@@ -826,6 +827,7 @@ maildir_set_flags(struct maildir *md, char **name, uint32_t uid,
 			}
 			if (renameat(md->fd[sub], base, md->fd[SUB_CUR],
 			    to) == 0) {
+				md->changed[sub] = md->changed[SUB_CUR] = 1;
 				if (md->idx_valid &&
 				    (e = index_find(md, uid)) != NULL) {
 					free(e->name);
@@ -867,6 +869,7 @@ maildir_remove(struct maildir *md, const char *name, uint32_t uid,
 		if ((sub = name_sub(cur, &base)) == -1)
 			break;
 		if (unlinkat(md->fd[sub], base, 0) == 0) {
+			md->changed[sub] = 1;
 			free(cur);
 			return 0;
 		}
@@ -881,6 +884,25 @@ maildir_remove(struct maildir *md, const char *name, uint32_t uid,
 			return 0;
 	}
 	free(cur);
+	return 0;
+}
+
+int
+maildir_sync_dirs(struct maildir *md, struct mc_err *err)
+{
+	int	sub;
+
+	for (sub = 0; sub < NSUB; sub++) {
+		if (!md->changed[sub])
+			continue;
+		if (fsync(md->fd[sub]) == -1) {
+			mc_err_set(err, MCE_IO, "Cannot sync the directory "
+			    "%s/%s: %s.", md->path, subdirs[sub],
+			    strerror(errno));
+			return -1;
+		}
+		md->changed[sub] = 0;
+	}
 	return 0;
 }
 

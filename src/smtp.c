@@ -586,7 +586,7 @@ smtp_send(struct smtp_session *s, const char *from, char **rcpts,
 	peer_name(&s->ep, peer, sizeof peer);
 	if (!addr_ok(from)) {
 		mc_err_set(err, MCE_USAGE, "The sender address is not usable "
-		    "(empty, too long, or with a line break or bracket).");
+		    "(too long, or with a line break or angle bracket).");
 		return -1;
 	}
 	if (nrcpts == 0) {

@@ -808,6 +808,9 @@ remove_uids(struct run *r, const uint32_t *uids, size_t n, struct mc_err *err)
 			goto fail;
 		r->stats->expunged++;
 	}
+	/* the unlinks reach the disk before the rows go */
+	if (maildir_sync_dirs(r->md, err) == -1)
+		goto fail;
 	return state_commit(r->c->st, err);
 fail:
 	state_rollback(r->c->st);
@@ -922,8 +925,12 @@ apply_flags(struct run *r, struct mc_err *err)
 		}
 		r->stats->flagged++;
 	}
-	if (w.ntodo > 0 && state_commit(r->c->st, err) == -1)
+	/* the renames reach the disk before the rows saying so */
+	if (w.ntodo > 0 && (maildir_sync_dirs(r->md, err) == -1 ||
+	    state_commit(r->c->st, err) == -1)) {
+		state_rollback(r->c->st);
 		goto out;
+	}
 	rc = 0;
 out:
 	for (i = 0; i < w.ntodo; i++)
@@ -1217,6 +1224,17 @@ sync_folder(struct sync_ctx *c, struct imap_session *s,
 		r.f.uidvalidity = uidvalidity;
 		if (state_folder_put(c->st, &r.f, err) == -1)
 			goto out;
+	}
+
+	/* Nothing changed at all: no per-message work, no write. */
+	if (!r.f.dirty && modseq != 0 && modseq == r.f.highestmodseq &&
+	    uidvalidity == r.f.uidvalidity && uidnext == r.f.uidnext) {
+		r.done = r.total = exists;
+		post_progress(&r, 1, NULL);
+		log_debug("sync: %s/%s: unchanged (%lld ms)", c->account,
+		    r.name, mc_now_ms() - t0);
+		ret = 0;
+		goto out;
 	}
 
 	if (state_msg_stats(c->st, r.f.id, &count, &maxuid, err) == -1)

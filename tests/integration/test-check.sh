@@ -130,6 +130,13 @@ expect_rc 0 env SSL_CERT_FILE="$MC_CA" "$MAILCONN" check --json chk-nopw; keep
 json_rows imap.login=warn~"no password available" imap.tls=pass \
     imap.sent=skip imap.connections=skip smtp=skip
 
+# ---- password-command serves IMAP and SMTP ----------------------------------
+printf '%s\n' "$MC_PASS" > "$TEST_DIR/pw"
+chmod 600 "$TEST_DIR/pw"
+bed_account chk-cmd password-command="cat $TEST_DIR/pw"
+expect_rc 0 env SSL_CERT_FILE="$MC_CA" "$MAILCONN" check --json chk-cmd; keep
+json_rows imap.login=pass smtp.login=pass imap.connections=pass
+
 # ---- ad hoc, STARTTLS on both, the password on stdin ----------------------
 fresh_home check-adhoc
 check_ca 0 --imap "localhost:$IMAP_PORT" --imap-security starttls \

@@ -204,6 +204,9 @@ assert_contains "$ERR" "larger than 100 MB" "a message over mailconn's cap"
 expect_rc 78 "$MAILCONN" send -a no-such-account bob@example.test < <(printf 'x\n')
 assert_contains "$ERR" "no-such-account" "unknown account named"
 assert_contains "$ERR" "$ACC" "the existing accounts listed"
+bed_account sendnosmtp smtp-host= smtp-port= smtp-security= smtp-user=
+expect_rc 78 "$MAILCONN" send -a sendnosmtp bob@example.test < <(printf 'x\n')
+assert_contains "$ERR" "no smtp-host" "an account without SMTP"
 assert_eq "$(spool_count)" "$spool0" "spool after the refused cases"
 
 # --- 6. the server refuses recipients: all or nothing ------------------------

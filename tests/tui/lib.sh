@@ -8,7 +8,8 @@
 
 T_NAME=${T_NAME:-$(basename "$0" .sh)}
 T_DIR=${T_DIR:?run through tests/tui/run.sh}
-T_SOCK=$T_DIR/tmux.sock
+T_SOCK=$T_DIR/tmux-0.sock
+T_STARTS=0
 T_FAILS=0
 SHOTS=${SHOTS:-}
 export LC_ALL=C.UTF-8		# grep counts characters, not bytes
@@ -63,7 +64,11 @@ echo "EXIT=\$(cat '$T_DIR/exit')"
 sleep 600
 EOS
 	chmod +x "$T_DIR/run.sh"
+	# A fresh server each time: a new session on a socket whose server is
+	# still going away fails with "server exited unexpectedly".
 	tmx kill-server 2>/dev/null || true
+	T_STARTS=$((T_STARTS + 1))
+	T_SOCK=$T_DIR/tmux-$T_STARTS.sock
 	tmx new-session -d -s mc -x "$cols" -y "$lines" "$T_DIR/run.sh"
 }
 

@@ -44,7 +44,7 @@ fi
 
 cleanup() {
 	[ -z "$CUR" ] || kill -TERM "$CUR" 2>/dev/null
-	for s in "$BED"/t-*/tmux.sock; do
+	for s in "$BED"/t-*/tmux-*.sock; do
 		[ -S "$s" ] && tmux -S "$s" kill-server 2>/dev/null
 	done
 	[ -z "${MC_BED:-}" ] || return 0
