@@ -57,7 +57,6 @@ struct app {
 					   point into them */
 	size_t			 ncfgs;
 	struct certstore	*store;
-	int			 wizard_ran;
 	struct event_queue	*dq;
 	struct dash		*d;
 	struct dash_model	*m;
@@ -80,6 +79,9 @@ struct app {
 };
 
 static void	 engine_start(struct app *, struct engine *);
+
+/* The wizard ran: its abandoned threads may hold the store (ui.h). */
+static int	 wizard_ran;
 
 /* ------------------------------------------------------------ threads */
 
@@ -346,6 +348,8 @@ engine_start(struct app *app, struct engine *e)
 	struct mc_err		 err;
 
 	mc_err_clear(&err);
+	e->idx = dash_model_account(app->m, e->a->name,
+	    e->a->max_connections);
 	if (account_validate(e->a, &err) == -1) {
 		dash_model_set_run(app->m, e->idx, DASH_RUN_STOPPED, err.msg);
 		return;
@@ -636,7 +640,7 @@ add_account(struct app *app)
 		return;
 	}
 	wizard_opts_init(&wo);
-	app->wizard_ran = 1;
+	wizard_ran = 1;
 	if (wizard_run(cfg, app->store, &wo, &saved) != 0 ||
 	    (a = config_find(cfg, saved)) == NULL) {
 		config_free(cfg);
@@ -671,7 +675,10 @@ app_free(struct app *app, int abandoned)
 	threads_stop(app);
 	log_set_sink(NULL, NULL);
 	if (abandoned) {
-		/* Their threads may still post, prompt, read the config. */
+		/*
+		 * Their threads may still post, prompt, read the config
+		 * and this struct (the prompt's argument): all of it stays.
+		 */
 		events_shutdown(app->dq);
 		return;
 	}
@@ -685,6 +692,10 @@ app_free(struct app *app, int abandoned)
 	for (i = 1; i < app->ncfgs; i++)
 		config_free(app->cfgs[i]);
 	free(app->cfgs);
+	pthread_mutex_destroy(&app->lock);
+	pthread_cond_destroy(&app->cond);
+	pthread_cond_destroy(&app->wcond);
+	free(app);
 }
 
 int
@@ -694,57 +705,51 @@ dashboard_run(struct cli *cli, struct config *cfg, struct certstore *store,
 	static const struct dash_ops ops0 = { NULL, op_drain, op_sync_now,
 	    op_pause, op_add_account, op_quit };
 	struct dash_ops		 ops = ops0;
-	struct app		 app;
+	struct app		*app = xcalloc(1, sizeof *app);
 	struct account		*a;
 	struct engine		*e;
 	size_t			 i, left;
 	int			 rc;
 
-	memset(&app, 0, sizeof app);
-	app.cli = cli;
-	app.store = store;
-	app.stop[0] = app.stop[1] = -1;
-	pthread_mutex_init(&app.lock, NULL);
-	pthread_cond_init(&app.cond, NULL);
-	pthread_cond_init(&app.wcond, NULL);
-	keep_config(&app, cfg);
-	ops.arg = &app;
-	app.d = dash_new(&ops);
-	app.m = dash_model_of(app.d);
-	app.dq = events_new();
-	log_set_sink(dash_log_sink, &app);
+	app->cli = cli;
+	app->store = store;
+	app->stop[0] = app->stop[1] = -1;
+	pthread_mutex_init(&app->lock, NULL);
+	pthread_cond_init(&app->cond, NULL);
+	pthread_cond_init(&app->wcond, NULL);
+	keep_config(app, cfg);
+	ops.arg = app;
+	app->d = dash_new(&ops);
+	app->m = dash_model_of(app->d);
+	app->dq = events_new();
+	log_set_sink(dash_log_sink, app);
 	ui_set_title("mailconn");
 	for (a = cfg->accounts; a != NULL; a = a->next)
-		engine_add(&app, a);
-	threads_start(&app);
-	for (i = 0; i < app.neng; i++)
-		engine_start(&app, &app.eng[i]);
-	if ((e = engine_find(&app, select)) != NULL)
-		dash_select(app.d, e->idx);
+		engine_add(app, a);
+	threads_start(app);
+	for (i = 0; i < app->neng; i++)
+		engine_start(app, &app->eng[i]);
+	if ((e = engine_find(app, select)) != NULL)
+		dash_select(app->d, e->idx);
 
 	for (;;) {
-		op_drain(&app);
-		rc = ui_run(dash_screen(), app.d);
+		op_drain(app);
+		rc = ui_run(dash_screen(), app->d);
 		if (rc != DASH_RC_WIZARD)
 			break;
-		add_account(&app);
+		add_account(app);
 	}
 
-	for (i = left = 0; i < app.neng; i++) {
-		if (app.eng[i].pool == NULL)
+	for (i = left = 0; i < app->neng; i++) {
+		if (app->eng[i].pool == NULL)
 			continue;
 		left++;
 		log_error("dashboard: %s did not stop within %d s; its "
-		    "connections are abandoned", app.eng[i].a->name,
+		    "connections are abandoned", app->eng[i].a->name,
 		    DASH_STOP_MS / 1000);
 	}
-	app_free(&app, left > 0);
-	if (left > 0)
-		return CLI_EXIT_FAIL;
-	pthread_mutex_destroy(&app.lock);
-	pthread_cond_destroy(&app.cond);
-	pthread_cond_destroy(&app.wcond);
-	return CLI_EXIT_OK;
+	app_free(app, left > 0);
+	return left > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
 static int
@@ -787,6 +792,7 @@ first_account(struct cli *cli, struct config **cfg, struct certstore *store,
 	struct mc_err		 err;
 
 	wizard_opts_init(&wo);
+	wizard_ran = 1;
 	if (wizard_run(*cfg, store, &wo, saved) != 0)
 		return -1;
 	if (config_find(*cfg, *saved) != NULL)
@@ -808,7 +814,7 @@ cli_dashboard(struct cli *cli, int argc, char **argv)
 	struct mc_err		 err;
 	const char		*theme = NULL, *select = NULL;
 	char			*saved = NULL;
-	int			 rc, wizard = 0;
+	int			 rc;
 
 	if ((rc = parse_opts(argc, argv, &theme, &select)) != 0)
 		return rc;
@@ -838,7 +844,6 @@ cli_dashboard(struct cli *cli, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (cfg->accounts == NULL) {
-		wizard = 1;
 		if (first_account(cli, &cfg, store, &saved) != 0) {
 			ui_end();
 			fprintf(stderr, "mailconn: setup cancelled; nothing "
@@ -856,7 +861,7 @@ cli_dashboard(struct cli *cli, int argc, char **argv)
 	 * After the wizard, or with abandoned engines, threads may still
 	 * hold the store and the accounts until the process ends.
 	 */
-	if (rc == CLI_EXIT_OK && !wizard) {
+	if (rc == CLI_EXIT_OK && !wizard_ran) {
 		certstore_free(store);
 		config_free(cfg);
 	}

@@ -429,7 +429,9 @@ pick_task(struct slot *sl, int *idx, int *secs)
 	*secs = (int)((sl->next_poll - now + 999) / 1000);
 	if (*secs < 1)
 		*secs = 1;
-	if (idle_f >= 0 && sl->can_idle && sl->sess != NULL) {
+	if (idle_f >= 0 && sl->sess == NULL)
+		return T_IDLE;		/* connect first (the caller does) */
+	if (idle_f >= 0 && sl->can_idle) {
 		if (sl->selected != idle_f) {
 			if (p->fv[idle_f].busy != 0)
 				return T_WAIT;
@@ -477,6 +479,10 @@ spawn_rest(struct slots *p)
 	n = p->nslots;
 	if (!p->initial && n > 3)
 		n = 3;
+	/* A --once pass over folders synced before: one connection does
+	 * (a no-change resync is one SELECT per folder). */
+	if (p->once && !p->initial)
+		n = 1;
 	for (i = 1; i < n; i++)
 		if (!p->slots[i].dead)
 			spawn(p, i);
@@ -918,14 +924,19 @@ slot_main(void *arg)
 		if (sl->sess == NULL) {
 			/* Not needed: extras with nothing left, or --once
 			 * slots whose pass is over. */
+			int relist;
+
 			pthread_mutex_lock(&p->lock);
 			t = p->listed ? pick_task(sl, &idx, &secs) : T_SYNC;
+			relist = sl->relist;
 			pthread_mutex_unlock(&p->lock);
 			if (t == T_EXIT)
 				break;
-			if (t == T_WAIT && p->listed && p->once) {
+			if (t == T_WAIT && !relist) {
+				/* nothing for this slot: no connection */
 				set_state(sl, SLOT_IDLE, NULL);
-				slot_wait(sl, 0);
+				slot_wait(sl, secs > 0 ? mc_now_ms() +
+				    secs * 1000LL : 0);
 				continue;
 			}
 			if (slot_connect(sl, &err) == -1) {

@@ -13,6 +13,7 @@ T=${ITESTS:-$MC_ROOT/build/itests}/t-sync
 [ -x "$MAILCONN" ] || fail "$MAILCONN is not built"
 fresh_home sync
 ROOT=$TEST_DIR/mail
+rm -rf "$ROOT" "$TEST_DIR/mail2" "$TEST_DIR/bob"
 
 imap_py() {	# PORT USER PASS SCRIPT-ON-STDIN: imaplib session as `m`
 	"$PY3" - "$@" <<-EOF
@@ -86,21 +87,22 @@ assert_contains "$(screen)" "#5" "neomutt lists the multipart sample #5"
 $TM kill-server 2>/dev/null || true
 
 # ---- the event stream of a pool, and a clean stop from another thread ------
+# A --once pass over folders synced before: one connection does it all.
 expect_rc 0 "$T" events sync-ann --once
 ev=$OUT
 for s in "SLOT 1 all resolving" "SLOT 1 all connecting" "SLOT 1 all auth" \
-    "SLOT 1 INBOX selecting" "SLOT 1 INBOX closed" "LIST 9" \
+    "SLOT 1 all selecting selecting INBOX" "SLOT 1 all closed" "LIST 9" \
     "FOLDER INBOX $n/$n done" "FOLDER Work/Projects 4/4 done" \
     "FOLDER Пример 1/1 done" "STOPPED"; do
-	assert_contains "$ev" "$s" "events of a --once pass"
+	assert_contains "$ev" "$s" "events of a --once resync"
 done
-# states come in order for slot 1: resolving < connecting < auth < selecting
+assert_not_contains "$ev" "SLOT 2" "a resync opens one connection"
+# states come in order: resolving < connecting < auth < selecting < closed
 order=$(printf '%s\n' "$ev" | awk '$1 == "SLOT" && $2 == 1 { print $4 }' |
     uniq | tr '\n' ' ')
-assert_match "$order" "^resolving connecting auth idle selecting " \
+assert_match "$order" "^resolving connecting auth idle selecting idle (selecting idle )*closed $" \
     "slot 1 state order"
 
-rm -rf "$TEST_DIR/mail2"
 write_account sync-ev email="$MC_USER" imap-host=localhost \
     imap-port="$IMAPS_PORT" ca-file="$MC_CA" maildir="$TEST_DIR/mail2" \
     password-command="cat $TEST_DIR/pw"
@@ -155,4 +157,6 @@ wait_for sh -c "! kill -0 $DPID 2>/dev/null" --deadline 10 ||
 wait "$DPID" && rc=0 || rc=$?
 assert_eq "$rc" 0 "exit status after SIGTERM"
 assert_file_contains "$XDG_STATE_HOME/mailconn/mailconn.log" \
-    "slot 1 (sync-bob, all): closed" "slot closed after SIGTERM"
+    "slot 1 (sync-bob, INBOX): closed" "slot closed after SIGTERM"
+assert_file_not_contains "$XDG_STATE_HOME/mailconn/mailconn.log" \
+    "slot 2 (sync-bob, Sent): connecting" "no connection without a folder"

@@ -16,7 +16,9 @@ export LC_ALL=C.UTF-8		# grep counts characters, not bytes
 
 tmx() { tmux -S "$T_SOCK" -f /dev/null "$@"; }
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
+# Milliseconds into $NOW without a subshell (polls run often).
+tick() { NOW=$(( ${EPOCHREALTIME/./} / 1000 )); }
 
 fail() {
 	echo "FAIL $T_NAME: $*" >&2
@@ -77,13 +79,15 @@ tui_screen_sgr() { tmx capture-pane -p -e -t mc; }
 
 # tui_wait REGEX [SECONDS]: until the screen matches (grep -E).
 tui_wait() {
-	local re=$1 limit=$(( ${2:-10} * 1000 )) t0
-	t0=$(now_ms)
-	while [ $(( $(now_ms) - t0 )) -lt "$limit" ]; do
-		if tui_screen | grep -Eq -- "$re"; then
+	local re=$1 end
+	tick
+	end=$(( NOW + ${2:-10} * 1000 ))
+	while [ "$NOW" -lt "$end" ]; do
+		if tmx capture-pane -p -t mc | grep -Eq -- "$re"; then
 			return 0
 		fi
 		sleep 0.02
+		tick
 	done
 	fail "timed out after ${2:-10}s waiting for /$re/; the screen:"
 	tui_screen | sed 's/^/    | /' >&2
@@ -92,13 +96,15 @@ tui_wait() {
 
 # tui_gone REGEX [SECONDS]: until the screen no longer matches.
 tui_gone() {
-	local re=$1 limit=$(( ${2:-10} * 1000 )) t0
-	t0=$(now_ms)
-	while [ $(( $(now_ms) - t0 )) -lt "$limit" ]; do
-		if ! tui_screen | grep -Eq -- "$re"; then
+	local re=$1 end
+	tick
+	end=$(( NOW + ${2:-10} * 1000 ))
+	while [ "$NOW" -lt "$end" ]; do
+		if ! tmx capture-pane -p -t mc | grep -Eq -- "$re"; then
 			return 0
 		fi
 		sleep 0.02
+		tick
 	done
 	fail "timed out waiting for /$re/ to go; the screen:"
 	tui_screen | sed 's/^/    | /' >&2
@@ -110,14 +116,16 @@ tui_type() { tmx send-keys -t mc -l -- "$1"; }
 
 # tui_exit [SECONDS]: wait for mailconn to end; prints its exit status.
 tui_exit() {
-	local limit=$(( ${1:-10} * 1000 )) t0
-	t0=$(now_ms)
-	while [ $(( $(now_ms) - t0 )) -lt "$limit" ]; do
+	local end
+	tick
+	end=$(( NOW + ${1:-10} * 1000 ))
+	while [ "$NOW" -lt "$end" ]; do
 		if [ -s "$T_DIR/exit" ]; then
 			cat "$T_DIR/exit"
 			return 0
 		fi
 		sleep 0.02
+		tick
 	done
 	fail "mailconn did not exit; the screen:"
 	tui_screen | sed 's/^/    | /' >&2
@@ -168,7 +176,7 @@ wiz_choose() {
 # fake_start SCENARIO [ARGS]: a fakeserver.py on 127.0.0.1; sets FAKE_PORT,
 # FAKE_LOG (every line a client sent), FAKE_PID.
 fake_start() {
-	local sc=$1 pf t0
+	local sc=$1 pf end
 	shift
 	pf=$T_DIR/fake-$sc.port
 	FAKE_LOG=$T_DIR/fake-$sc.log
@@ -176,9 +184,11 @@ fake_start() {
 	/usr/bin/python3 "$FAKE" "$sc" --portfile "$pf" --log "$FAKE_LOG" \
 	    "$@" 2>"$T_DIR/fake-$sc.err" &
 	FAKE_PID=$!
-	t0=$(now_ms)
+	tick
+	end=$(( NOW + 5000 ))
 	while [ ! -s "$pf" ]; do
-		if [ $(( $(now_ms) - t0 )) -gt 5000 ]; then
+		tick
+		if [ "$NOW" -gt "$end" ]; then
 			fail "fake server $sc did not start"
 			cat "$T_DIR/fake-$sc.err" >&2
 			return 1
@@ -212,4 +222,42 @@ assert_file_has() {
 assert_no_file() {
 	if [ -e "$1" ]; then fail "$2: $1 exists"; sed 's/^/    | /' "$1" >&2
 	else pass "$2"; fi
+}
+
+# wiz_prefilled ACCOUNT PASSWORD ARGS...: start the wizard pre-filled by
+# ARGS (--imap ... ) and walk it to the live test with PASSWORD.
+wiz_prefilled() {
+	local acc=$1 pw=$2
+	shift 2
+	tui_start setup --email "$MC_USER" --account "$acc" "$@"
+	tui_wait 'Email address' || return 1
+	tui_keys Enter
+	tui_wait '\[ (Skip|Next) \]' || return 1
+	tui_keys Enter
+	tui_wait 'IMAP, to read mail' || return 1
+	tui_keys Enter
+	tui_wait 'Password for' || return 1
+	tui_type "$pw"
+	tui_keys Enter
+	tui_wait 'step 5 of 7' || return 1
+}
+
+# tui_moves REGEX [SECONDS]: the first screen line matching REGEX changes
+# (a spinner turning, a clock counting); sets MOVED_FROM and MOVED_TO.
+tui_moves() {
+	local cur end
+	MOVED_FROM=$(tui_screen | grep -E -- "$1" | head -1)
+	tick
+	end=$(( NOW + ${2:-5} * 1000 ))
+	while [ "$NOW" -lt "$end" ]; do
+		cur=$(tmx capture-pane -p -t mc | grep -E -- "$1" | head -1)
+		if [ -n "$cur" ] && [ "$cur" != "$MOVED_FROM" ]; then
+			MOVED_TO=$cur
+			return 0
+		fi
+		sleep 0.02
+		tick
+	done
+	fail "the line /$1/ did not change in ${2:-5}s: $MOVED_FROM"
+	return 1
 }
