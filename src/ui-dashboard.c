@@ -809,7 +809,7 @@ static const struct ui_binding dash_keys[] = {
 	{ 'c', "c", "certificate prompts, pending and decided", DA_CERTS,
 	  "certs" },
 	{ 'a', "a", "add an account (the setup wizard)", DA_ADD, "add" },
-	{ 'q', "q", "quit: IDLE DONE, LOGOUT, state saved (q again: now)",
+	{ 'q', "q", "quit cleanly: IDLE DONE, LOGOUT, state saved",
 	  DA_QUIT, "quit" },
 	{ UI_CTRL('c'), NULL, NULL, DA_QUIT, NULL },
 	{ UI_KEY(KEY_UP), "Up / Down", "move in the pane; the log scrolls",
@@ -991,6 +991,21 @@ draw_title(struct dash *d, long long now)
 		ui_text(0, COLS - n - 1, n, ROLE_TITLE, line);
 }
 
+/* Every listed folder synced, none running. */
+static int
+up_to_date(const struct dash_account *a)
+{
+	size_t	 i;
+
+	if (!a->listed)
+		return 0;
+	for (i = 0; i < a->nfolders; i++)
+		if (!a->folders[i].placeholder &&
+		    a->folders[i].state != DF_DONE)
+			return 0;
+	return 1;
+}
+
 /* Body row 1: state, totals, rate, ETA and an overall bar. */
 static void
 draw_header(struct dash *d, int y, long long now)
@@ -1009,8 +1024,7 @@ draw_header(struct dash *d, int y, long long now)
 	}
 	busy = dash_account_busy(a);
 	state = dash_run_name(a->run);
-	if (a->run == DASH_RUN_SYNCING && busy == 0 && a->total > 0 &&
-	    a->done >= a->total)
+	if (a->run == DASH_RUN_SYNCING && busy == 0 && up_to_date(a))
 		state = "up to date";
 	if (d->status != NULL) {
 		state = d->status;
@@ -1212,11 +1226,11 @@ struct scols {
 static void
 slot_cols(int w, struct scols *c)
 {
-	c->role = w >= 100 ? 13 : 9;
+	c->role = w >= 100 ? 13 : 8;
 	c->bytes = 8;
 	c->rate = 10;
 	c->since = 6;
-	c->state = w >= 100 ? 26 : 18;
+	c->state = w >= 100 ? 28 : 21;
 	c->folder = w - 4 - c->role - c->state - c->bytes - c->rate -
 	    c->since - 6;
 }

@@ -106,6 +106,8 @@ struct wtask {
 /* WT_TEST's EV_TASK_DONE data. */
 struct test_result {
 	enum wiz_way	 way;
+	char		*what;		/* what failed, one sentence */
+	char		*server;	/* the server's own words, or NULL */
 	char		*advice;	/* the way on, for a person */
 	struct imap_folder *folders;
 	size_t		 nfolders;
@@ -429,6 +431,8 @@ test_result_free(void *p)
 {
 	struct test_result	*r = p;
 
+	free(r->what);
+	free(r->server);
 	free(r->advice);
 	imap_folders_free(r->folders, r->nfolders);
 	wpins_free(r->pins, r->npins);
@@ -592,6 +596,11 @@ test_fail(struct wtask *t, struct test_result *r, const char *proto,
 
 	snprintf(name, sizeof name, "%s.%s", proto, row);
 	tstep(t, STEP_FAIL, name, ms, "%s", err->msg);
+	r->what = xstrdup(err->msg);
+	if (err->server[0] != '\0') {
+		r->server = xstrdup(err->server);
+		mc_sanitize(r->server);
+	}
 	r->way = WAY_SERVERS;
 	switch (err->kind) {
 	case MCE_AUTH:
@@ -741,9 +750,6 @@ test_imap_rest(struct wtask *t, struct test_result *r,
 	tstep(t, STEP_RUNNING, "imap.login", 0, "as %s", t->user);
 	t0 = mc_now_ms();
 	if (imap_login(s, t->user, t->password, &err) != 0) {
-		if (err.server[0] != '\0')
-			snprintf(err.msg + strlen(err.msg), sizeof err.msg -
-			    strlen(err.msg), " Server: %s", err.server);
 		test_fail(t, r, "imap", ep, src, "login", &err,
 		    mc_now_ms() - t0);
 		return -1;
@@ -858,9 +864,6 @@ test_smtp(struct wtask *t, struct test_result *r)
 	tstep(t, STEP_RUNNING, "smtp.auth", 0, "as %s", t->user);
 	t0 = mc_now_ms();
 	if (!t->cancel && smtp_login(s, t->user, t->password, &err) != 0) {
-		if (err.server[0] != '\0')
-			snprintf(err.msg + strlen(err.msg), sizeof err.msg -
-			    strlen(err.msg), " Server: %s", err.server);
 		test_fail(t, r, "smtp", &ep, src, "auth", &err,
 		    mc_now_ms() - t0);
 	} else if (!t->cancel) {
@@ -2504,23 +2507,64 @@ draw_checklist(struct wizard *wz, int y, size_t from, size_t to,
 		    &wz->trows[i]);
 }
 
+/* What failed, in the server's own words, and the way on. */
+static void
+draw_failure(const struct test_result *r, int y, int left)
+{
+	char	*said;
+	int	 n = 0;
+
+	if (r->server != NULL && left > 1) {
+		said = xasprintf("The server said: %s", r->server);
+		n = ui_wrap(y, LX, COLS - 4, left - 1, ROLE_TEXT, said);
+		free(said);
+	} else if (r->what != NULL && left > 1)
+		n = ui_wrap(y, LX, COLS - 4, left - 1, ROLE_ERROR, r->what);
+	if (r->advice != NULL)
+		ui_wrap(y + n, LX, COLS - 4, left - n, ROLE_WARN, r->advice);
+}
+
+/* 1 when no SMTP row has news: its title alone says enough. */
+static int
+smtp_idle(const struct wizard *wz)
+{
+	size_t	 i;
+
+	for (i = NIMAP; i < NTEST; i++) {
+		if (wz->trows[i].status != UI_CHECK_PENDING &&
+		    wz->trows[i].status != STEP_SKIP)
+			return 0;
+	}
+	return 1;
+}
+
 static void
 draw_test(struct wizard *wz)
 {
 	char	*ih = trimmed(&wz->ihost), *sh = trimmed(&wz->shost), *t;
-	int	 y = 3, left, lines = 0;
+	int	 y = 3, left, idle = smtp_idle(wz);
 
 	t = xasprintf("IMAP %s:%s (%s)", ih != NULL ? ih : "?",
 	    text_of(&wz->iport), imap_secs[wz->isec.choice]);
 	draw_checklist(wz, y, 0, NIMAP, t);
 	free(t);
-	t = sh == NULL ? xstrdup("SMTP: none") : xasprintf("SMTP %s:%s (%s)",
-	    sh, text_of(&wz->sport), smtp_secs[wz->ssec.choice]);
-	draw_checklist(wz, y + NIMAP + 1, NIMAP, NTEST, t);
+	y += NIMAP + 1;
+	if (sh == NULL)
+		t = xstrdup("SMTP: none (no server given)");
+	else
+		t = xasprintf("SMTP %s:%s (%s)%s", sh, text_of(&wz->sport),
+		    smtp_secs[wz->ssec.choice], idle ? (wz->test_state == -1 ?
+		    ": not tested, IMAP failed first" : ": next") : "");
+	if (sh == NULL || idle)
+		ui_text(y++, LX, COLS - 4, ROLE_HEADER, t);
+	else {
+		draw_checklist(wz, y, NIMAP, NTEST, t);
+		y += (int)(NTEST - NIMAP) + 1;
+	}
 	free(t);
 	free(ih);
 	free(sh);
-	y += (int)NTEST + 2;
+	y++;
 	left = bottom() - y - 1;
 	if (wz->test_state == 1 && prompt_pending())
 		ui_text(y, LX, COLS - 4, ROLE_WARN, "A certificate needs "
@@ -2528,13 +2572,10 @@ draw_test(struct wizard *wz)
 	else if (wz->test_state == 2)
 		ui_wrap(y, LX, COLS - 4, left, wz->tres != NULL &&
 		    wz->tres->courier ? ROLE_WARN : ROLE_OK, wz->tres != NULL &&
-		    wz->tres->courier ? "Works, with a warning above. Next: "
+		    wz->tres->courier ? "Works, with the warning above. Next: "
 		    "the folders." : "All good. Next: choose the folders.");
-	else if (wz->test_state == -1 && wz->tres != NULL &&
-	    wz->tres->advice != NULL)
-		lines = ui_wrap(y, LX, COLS - 4, left, ROLE_WARN,
-		    wz->tres->advice);
-	(void)lines;
+	else if (wz->test_state == -1 && wz->tres != NULL)
+		draw_failure(wz->tres, y, left);
 	buttons(wz, bottom(), &wz->test_back, &wz->test_way, &wz->test_next);
 }
 

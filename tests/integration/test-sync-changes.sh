@@ -109,10 +109,10 @@ assert_file_contains "$LOG" "sync: sync-chg/$F1: adopted" \
 for point in flags expunge; do
 	imap_py <<-'EOF'
 		sel("mcs-chg/Flags")
-		typ, data = m.uid("SEARCH", "UNDELETED")
+		typ, data = m.uid("SEARCH", "UNDELETED UNFLAGGED UNANSWERED")
 		uids = data[0].split()
 		m.uid("STORE", uids[0], "+FLAGS", "(\\Flagged)")
-		m.uid("STORE", uids[1], "-FLAGS", "(\\Seen)")
+		m.uid("STORE", uids[1], "+FLAGS", "(\\Answered)")
 		m.uid("STORE", uids[2], "+FLAGS", "(\\Deleted)")
 		m.expunge()
 		EOF

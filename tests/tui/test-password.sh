@@ -8,7 +8,8 @@ ACC=tui-pw
 wiz_prefilled $ACC "wrong-$MC_PASS" --imap localhost:$IMAPS_SELF_PORT || return
 tui_wait 'Certificate: imap' 15 || return
 tui_keys o
-tui_wait 'login +[0-9.]+ m?s .*Server: .*(AUTHENTICATIONFAILED|failed)' 15 || return
+tui_wait '✗ login +[0-9.]+ m?s ' 15 || return
+tui_wait 'The server said: .*(AUTHENTICATIONFAILED|failed)' || return
 tui_wait 'Wrong user name or password' || return
 tui_wait '\[ Fix the password \]' || return
 tui_shot 5e-test-wrong-password

@@ -11,7 +11,7 @@ tui_wait 'TLS +[0-9.]+ s +TLS handshake' 10 || return
 tui_moves 'TLS +[0-9.]+ s +TLS handshake' 2 || return
 m1="$MOVED_FROM -> $MOVED_TO"
 tui_moves 'TLS +[0-9.]+ s +TLS handshake' 2 || return
-pass "the spinner keeps turning:$(printf '\n      %s' "$m1" "$MOVED_FROM -> $MOVED_TO")"
+pass "the spinner keeps turning: $m1, then $MOVED_FROM -> $MOVED_TO"
 tui_shot 5g-test-stalled
 tick; t0=$NOW
 tui_keys Escape
