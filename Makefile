@@ -40,7 +40,7 @@ TEST_DEBS = libcmocka-dev dovecot-imapd dovecot-submissiond \
 	tmux openssl sqlite3 isync neomutt libsasl2-modules procps
 SUDO	 = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-test test unit-test integration-test tui-test \
+.PHONY: FORCE all deps deps-test test unit-test integration-test tui-test \
 	check-asan demo install uninstall clean bench
 
 all: deps $(BUILD)/mailconn
@@ -66,11 +66,17 @@ deps:
 deps-test: deps
 	$(call install_missing,$(TEST_DEBS))
 
-$(BUILD)/%.o: src/%.c include/*.h | $(BUILD)
+$(BUILD)/%.o: src/%.c include/*.h $(BUILD)/datadir | $(BUILD)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD):
 	mkdir -p $(BUILD)/tests $(BUILD)/itests
+
+# Objects embed DATADIR (themes); rebuild when PREFIX changes.
+$(BUILD)/datadir: FORCE | $(BUILD)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+
+FORCE:
 
 $(BUILD)/itests/%: tests/integration/%.c $(BUILD)/libmailconn.a include/*.h | $(BUILD)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
@@ -100,7 +106,12 @@ tui-test: deps-test $(BUILD)/mailconn
 
 test: unit-test integration-test tui-test
 
+# Every test again with AddressSanitizer + UBSan (leaks included); the only
+# suppressions are for leaks inside libetpan (tests/lsan.supp).
 check-asan:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' \
 		test

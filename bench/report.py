@@ -68,8 +68,8 @@ def main(argv):
 	small_n, small_b = manifest(argv[3])
 	big_n, big_b = manifest(argv[4])
 	sizes = [(small_n, small_b), (big_n, big_b)]
-	tools = [t for t in ("mbsync", "mailconn") if any(r["tool"] == t
-	    for r in rows)]
+	tools = [t for t in ("mbsync", "mbsync-nofsync", "mailconn")
+	    if any(r["tool"] == t for r in rows)]
 
 	stat = {}	# (tool, phase, size) -> dict
 	for tool in tools:
@@ -104,7 +104,7 @@ def main(argv):
 		return st["wall"]
 
 	out = [header, ""]
-	out.append("%-9s %-8s %8s %5s %12s %10s %8s %9s  %s" % ("tool", "phase",
+	out.append("%-14s %-8s %8s %5s %12s %10s %8s %9s  %s" % ("tool", "phase",
 	    "messages", "runs", "wall median", "msgs/s", "MB/s", "peak RSS",
 	    "verified (wall of each run)"))
 	for phase in ("initial", "resync"):
@@ -119,7 +119,7 @@ def main(argv):
 				mbs = "%.2f" % (b / 1e6 / w) if w and phase == "initial" \
 				    else "-"
 				runs = " ".join("%.2f" % x for x in st["walls"])
-				out.append("%-9s %-8s %8d %5d %12s %10s %8s %9s  %d/%d (%s)"
+				out.append("%-14s %-8s %8d %5d %12s %10s %8s %9s  %d/%d (%s)"
 				    % (tool, phase, n, st["runs"], fmt_s(w) if w else
 				    "failed", mps, mbs, fmt_mb(st["rss"]), st["good"],
 				    st["runs"], runs))
@@ -166,6 +166,11 @@ def main(argv):
 	a, b = peak("mbsync", big_n), peak("mbsync", small_n)
 	if a and b:
 		ref.append("peak RSS %d/%d msgs = %.2f" % (big_n, small_n, a / b))
+	a, b = wall("mbsync", "initial", big_n), wall("mbsync-nofsync",
+	    "initial", big_n)
+	if a and b:
+		ref.append("initial %d msgs with FSync yes / FSync no = %.2f"
+		    % (big_n, a / b))
 	if ref:
 		out.append("(mbsync for reference: %s)" % "; ".join(ref))
 	print("\n".join(out))

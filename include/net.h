@@ -86,6 +86,7 @@ struct net_conn {
 	struct cert_info *cert;		/* set by the handshake */
 	mailstream	*stream;	/* set by net_stream() */
 	int		 cancel_fd[2];	/* pipe written by net_cancel() */
+	int		 starttls;	/* TLS came from a STARTTLS upgrade */
 };
 
 /* Once per process: SIGPIPE ignored, OpenSSL initialised. */

@@ -78,7 +78,7 @@
 
 #define SYNC_BATCH_MSGS		500
 #define SYNC_BATCH_BYTES	(32ULL << 20)
-#define SYNC_BATCH_MS		2000
+#define SYNC_BATCH_MS		1000
 
 struct sync_opts {
 	const char	*account;	/* for events and the log */

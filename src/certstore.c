@@ -767,6 +767,14 @@ problems_line(const struct cert_info *ci)
 	return s;
 }
 
+
+/* The `certs trust` flags that reach the same service again. */
+static const char *
+trust_flags_proto(const char *proto)
+{
+	return proto != NULL && strcmp(proto, "smtp") == 0 ? " --smtp" : "";
+}
+
 int
 trust_gate(const struct trust_ctx *tc, const char *proto,
     const struct net_conn *conn, enum cert_verdict *how, struct mc_err *err)
@@ -852,12 +860,14 @@ trust_gate(const struct trust_ctx *tc, const char *proto,
 		mc_err_set(err, MCE_CERT_CHANGED, "CERTIFICATE CHANGED for %s "
 		    "since pinned on %s: key %s was pinned, the server now "
 		    "shows key %s. If you expected this, run: mailconn certs "
-		    "forget %s, then: mailconn certs trust %s", hp, when,
-		    oldfp, newfp, hp, hp);
+		    "forget %s, then: mailconn certs trust %s%s%s", hp, when,
+		    oldfp, newfp, hp, hp, trust_flags_proto(proto),
+		    conn->starttls ? " --starttls" : "");
 	} else
 		mc_err_set(err, MCE_CERT_UNTRUSTED, "The certificate of %s is "
 		    "not trusted (%s); to trust it, run: mailconn certs trust "
-		    "%s", hp, probs, hp);
+		    "%s%s%s", hp, probs, hp, trust_flags_proto(proto),
+		    conn->starttls ? " --starttls" : "");
 	cert_pin_free(old);
 	free(probs);
 	free(hp);

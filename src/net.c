@@ -1607,6 +1607,7 @@ net_starttls(struct net_conn *conn, const struct endpoint *ep,
 	mailstream_low_free(old);
 	/* Keeps the buffers, re-attaches the stream's logger. */
 	mailstream_set_low(conn->stream, new);
+	conn->starttls = 1;
 	return 0;
 }
 

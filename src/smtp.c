@@ -666,7 +666,18 @@ smtp_send(struct smtp_session *s, const char *from, char **rcpts,
 		return -1;
 	}
 	t = mc_now_ms();
+	/*
+	 * The message body is the person's mail, not protocol: keep it out of
+	 * the trace (the final reply is logged below).
+	 */
+	if (log_debug_enabled()) {
+		mailsmtp_set_logger(s->smtp, NULL, NULL);
+		log_debug("TRACE smtp %s C: <message body, %zu bytes>", peer,
+		    wire);
+	}
 	rc = mailsmtp_data_message(s->smtp, msg, len);
+	if (log_debug_enabled())
+		mailsmtp_set_logger(s->smtp, smtp_logger, s);
 	if (rc != MAILSMTP_NO_ERROR) {
 		smtp_fail(s, rc == MAILSMTP_ERROR_STREAM ? 0 :
 		    s->smtp->response_code, "the message", t, err);
