@@ -767,7 +767,6 @@ problems_line(const struct cert_info *ci)
 	return s;
 }
 
-
 /* The `certs trust` flags that reach the same service again. */
 static const char *
 trust_flags_proto(const char *proto)
