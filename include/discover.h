@@ -133,6 +133,9 @@ struct disc_opts {
 void		 discover_run(const struct disc_opts *, struct disc_result *);
 void		 discover_free(struct disc_result *);
 
+/* Discovery threads still running, abandoned ones included (tests). */
+int		 discover_busy(void);
+
 /* The domain of an address ("" when there is no '@'); caller frees. */
 char		*discover_domain(const char *email);
 /* "SRV", "provider table", "guess". */

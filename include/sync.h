@@ -62,7 +62,9 @@
  *
  * Test hook (like isync's hidden -T switches): MAILCONN_CRASH_AT=tmp,
  * renamed, committed, flags or expunge raises SIGKILL at that point of the
- * first batch, so tests can prove the recovery from each one.
+ * first batch, so tests can prove the recovery from each one; "stop"
+ * raises SIGSTOP once after the 20th message received, so a test can break
+ * the server in the middle of a download and then let the process go on.
  *
  * Threads: everything here runs on the slot's thread except
  * sync_idle_interrupt() and the stop flag, which any thread may use.

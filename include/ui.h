@@ -10,7 +10,8 @@
  * Screen layout (80x24 and up; smaller shows "terminal too small"):
  *   row 0            title bar (ui.c, from ui_set_title())
  *   rows 1..LINES-3  the screen's own (ui_body_*() give the area)
- *   row LINES-2      notice line (ui_notice()), cleared by the next key
+ *   row LINES-2      notice line (ui_notice()), cleared by the next key;
+ *                    a long one grows upwards over the body (3 lines)
  *   row LINES-1      key bar: the bindings of the screen with a `bar` label
  *
  * Keys are ints: a character is its code point; a curses KEY_x is
@@ -84,7 +85,11 @@ struct event_queue *ui_queue(void);
 /* The theme in use (name, path). */
 const struct theme *ui_theme(void);
 
-/* Run until ui_quit(); returns its code. */
+/*
+ * Run until ui_quit(); returns its code.  May nest (a screen's key handler
+ * runs another loop, as the dashboard runs the wizard): the inner one's
+ * ui_quit() ends only it, and the outer screen is back afterwards.
+ */
 int		 ui_run(const struct ui_screen *, void *);
 void		 ui_quit(int);
 /* Replace the screen (the old one is not told). */
@@ -287,5 +292,10 @@ struct wizard_opts {
  */
 int		 wizard_run(struct config *, struct certstore *,
 		     const struct wizard_opts *, char **saved);
+/*
+ * Engine threads of the wizard (and its discovery) still running: those
+ * it walked away from.  0 means the store may be freed.
+ */
+int		 wizard_busy(void);
 
 #endif

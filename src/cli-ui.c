@@ -15,6 +15,9 @@
 #include "net.h"
 #include "ui.h"
 
+/* The pin store while abandoned engine threads may still read it. */
+static struct certstore	*kept_store;
+
 static int
 endpoint_opt(const char *cmd, const char *arg, const char **host, int *port)
 {
@@ -23,7 +26,8 @@ endpoint_opt(const char *cmd, const char *arg, const char **host, int *port)
 
 	if (cli_parse_hostport(arg, &h, port, &err) != 0)
 		return cli_usage(cmd, "%s", err.msg);
-	*host = h;			/* lives until exit */
+	free((char *)*host);		/* given twice: the last counts */
+	*host = h;			/* cli_setup frees it */
 	return 0;
 }
 
@@ -136,11 +140,16 @@ run_wizard(struct config *cfg, const struct wizard_opts *o,
 		return CLI_EXIT_USAGE;
 	}
 	rc = wizard_run(cfg, store, o, &saved);
+	prompt_reject_all();	/* an abandoned task's, if any */
 	ui_end();
 	/*
-	 * The store is not freed: an engine thread the wizard walked away
-	 * from (a stalled server) may still hold it until the process ends.
+	 * An engine thread the wizard walked away from (a stalled server)
+	 * may still use the store until the process ends: then keep it.
 	 */
+	if (wizard_busy() == 0)
+		certstore_free(store);
+	else
+		kept_store = store;
 	if (rc == 0) {
 		printf("mailconn: account %s saved in %s.\n", saved, cfg->path);
 		free(saved);
@@ -160,14 +169,19 @@ cli_setup(struct cli *cli, int argc, char **argv)
 
 	memset(&o, 0, sizeof o);
 	o.imap_sec = o.smtp_sec = -1;
-	if ((rc = parse_opts(argc, argv, &o, &theme)) != 0)
+	if ((rc = parse_opts(argc, argv, &o, &theme)) != 0 ||
+	    (rc = discover_ports(&o) != 0 ? CLI_EXIT_USAGE : 0) != 0) {
+		free((char *)o.imap_host);
+		free((char *)o.smtp_host);
 		return rc;
-	if (discover_ports(&o) != 0)
-		return CLI_EXIT_USAGE;
-	if (cli_load_config(cli, &cfg) != 0)
-		return CLI_EXIT_USAGE;
-	rc = run_wizard(cfg, &o, theme);
-	config_free(cfg);
+	}
+	if (cli_load_config(cli, &cfg) == 0) {
+		rc = run_wizard(cfg, &o, theme);
+		config_free(cfg);
+	} else
+		rc = CLI_EXIT_USAGE;
+	free((char *)o.imap_host);
+	free((char *)o.smtp_host);
 	return rc;
 }
 

@@ -81,6 +81,14 @@ static const struct {
 
 static void	*job_main(void *);
 
+static int	 busy;		/* threads running job_main (atomic) */
+
+int
+discover_busy(void)
+{
+	return __atomic_load_n(&busy, __ATOMIC_SEQ_CST);
+}
+
 /* ---------------------------------------------------------------- SRV */
 
 static int
@@ -340,6 +348,7 @@ job_start(struct job *j)
 	pthread_mutex_lock(&j->pool->lock);
 	j->pool->refs++;
 	pthread_mutex_unlock(&j->pool->lock);
+	__atomic_add_fetch(&busy, 1, __ATOMIC_SEQ_CST);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* Signals (SIGWINCH above all) stay with the UI thread. */
@@ -349,6 +358,7 @@ job_start(struct job *j)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
+		__atomic_sub_fetch(&busy, 1, __ATOMIC_SEQ_CST);
 		pthread_mutex_lock(&j->pool->lock);
 		j->text = xasprintf("cannot start a thread: %s", strerror(rc));
 		j->confirmed = -1;
@@ -478,6 +488,7 @@ job_main(void *arg)
 	j->done = 1;
 	pthread_cond_broadcast(&j->pool->cond);
 	pool_unref_locked(j->pool);
+	__atomic_sub_fetch(&busy, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 

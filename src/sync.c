@@ -30,11 +30,12 @@
  */
 enum crash_point {
 	CRASH_NONE, CRASH_TMP, CRASH_RENAMED, CRASH_COMMITTED, CRASH_FLAGS,
-	CRASH_EXPUNGE
+	CRASH_EXPUNGE, CRASH_STOP
 };
 static const char *crash_names[] = {
-	"", "tmp", "renamed", "committed", "flags", "expunge"
+	"", "tmp", "renamed", "committed", "flags", "expunge", "stop"
 };
+static unsigned	 stop_count;	/* messages received, for CRASH_STOP */
 
 struct sync_ctx {
 	struct sync_opts	 o;
@@ -176,6 +177,15 @@ sync_free(struct sync_ctx *c)
 static void
 crash_at(const struct sync_ctx *c, enum crash_point at)
 {
+	/* "stop": SIGSTOP (the whole process) in the middle of a download,
+	 * once, so that a test can break the server meanwhile. */
+	if (c->crash == CRASH_STOP && at == CRASH_TMP) {
+		if (__atomic_add_fetch(&stop_count, 1, __ATOMIC_RELAXED) == 20) {
+			log_warn("sync: MAILCONN_CRASH_AT=stop: stopping myself");
+			raise(SIGSTOP);
+		}
+		return;
+	}
 	if (c->crash == at) {
 		log_warn("sync: MAILCONN_CRASH_AT=%s: killing myself",
 		    crash_names[at]);
@@ -427,7 +437,7 @@ att_handler(struct mailimap_msg_att *att, void *arg)
 		}
 		r->cur = NULL;
 		r->done++;
-		if (r->batch.n >= 2)
+		if (r->batch.n >= 2 || r->c->crash == CRASH_STOP)
 			crash_at(r->c, CRASH_TMP);
 		if (r->batch.n >= r->c->o.batch_msgs ||
 		    r->batch.bytes >= r->c->o.batch_bytes ||

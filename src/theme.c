@@ -363,7 +363,10 @@ exe_themes_dir(void)
 	if ((slash = strrchr(exe, '/')) == NULL)
 		return NULL;
 	*slash = '\0';
-	return xasprintf("%s/../themes", exe);
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return NULL;
+	/* build/mailconn -> the tree's themes/ (no "..": shown to people) */
+	return xasprintf("%.*s/themes", (int)(slash - exe), exe);
 }
 
 /* The search directories, in order; NULL entries are skipped. */

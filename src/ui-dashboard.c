@@ -552,11 +552,12 @@ slot_event(struct dash_account *a, const struct event *ev, long long now)
 	s = &a->slots[ev->id - 1];
 	if (!s->used || s->state != ev->status)
 		s->since = now;
-	if (!s->used)
-		dash_rate_add(&s->rate, now, 0);
+	/* Closing, the engine renames duties among the slots left: the
+	 * row keeps the role it had. */
+	if (s->role == NULL || ev->status != SLOT_CLOSED)
+		set_str(&s->role, ev->name);
 	s->used = 1;
 	s->state = ev->status;
-	set_str(&s->role, ev->name);
 	set_str(&s->text, ev->text != NULL ? ev->text :
 	    slot_state_name((enum slot_state)ev->status));
 	free(s->folder);
@@ -1050,9 +1051,18 @@ draw_header(struct dash *d, int y, long long now)
 		ui_text(y, 2 + n, COLS - 3 - n, ROLE_ERROR, a->why);
 		return;
 	}
-	snprintf(line, sizeof line, "%llu/%llu msgs (%d%%)  %s/s  ETA %s  "
-	    "%d/%d slots busy", (unsigned long long)a->done,
-	    (unsigned long long)a->total, pct, r, e, busy, a->nslots);
+	if (a->run != DASH_RUN_SYNCING)		/* nothing moves */
+		snprintf(line, sizeof line, "%llu/%llu msgs (%d%%)  %d/%d "
+		    "slots busy", (unsigned long long)a->done,
+		    (unsigned long long)a->total, pct, busy, a->nslots);
+	else if (eta == 0 || (busy == 0 && up_to_date(a)))
+		snprintf(line, sizeof line, "%llu/%llu msgs (%d%%)  %s/s  "
+		    "%d/%d slots busy", (unsigned long long)a->done,
+		    (unsigned long long)a->total, pct, r, busy, a->nslots);
+	else
+		snprintf(line, sizeof line, "%llu/%llu msgs (%d%%)  %s/s  ETA "
+		    "%s  %d/%d slots busy", (unsigned long long)a->done,
+		    (unsigned long long)a->total, pct, r, e, busy, a->nslots);
 	n += 2 + ui_text(y, 2 + n + 1, COLS - 4 - n, ROLE_TEXT, line);
 	if (COLS - n - 4 >= 8)
 		draw_bar(y, n + 3, COLS - n - 4 > 20 ? 20 : COLS - n - 4,

@@ -222,6 +222,8 @@ struct wizard {
 };
 
 static void	 wtask_unref(struct wtask *);
+
+static int	 wiz_busy;	/* task threads running (atomic) */
 static void	 go(struct wizard *, enum wiz_step);
 static void	 wiz_event(void *, struct event *);
 static int	 wiz_typing(void *);
@@ -312,6 +314,7 @@ wtask_start(struct wtask *t, void *(*fn)(void *))
 	pthread_mutex_lock(&t->lock);
 	t->refs++;			/* the thread's */
 	pthread_mutex_unlock(&t->lock);
+	__atomic_add_fetch(&wiz_busy, 1, __ATOMIC_SEQ_CST);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* SIGWINCH and friends belong to the UI thread. */
@@ -370,6 +373,14 @@ static void
 task_exit(struct wtask *t)
 {
 	wtask_unref(t);
+	__atomic_sub_fetch(&wiz_busy, 1, __ATOMIC_SEQ_CST);
+}
+
+int
+wizard_busy(void)
+{
+	return __atomic_load_n(&wiz_busy, __ATOMIC_SEQ_CST) +
+	    discover_busy();
 }
 
 /* ---------------------------------------------------------------- keyring */
@@ -1496,7 +1507,7 @@ build_account(struct wizard *wz)
 static char *
 folder_patterns(const struct ui_list *l)
 {
-	char	*s = xstrdup(""), *n, *q;
+	char	*s, *n, *q;
 	size_t	 i, on = 0;
 	int	 excl;
 
@@ -1505,10 +1516,7 @@ folder_patterns(const struct ui_list *l)
 	if (l->n == 0 || on == l->n)
 		return xstrdup("*");
 	excl = on * 2 > l->n;
-	if (excl) {
-		free(s);
-		s = xstrdup("*");
-	}
+	s = xstrdup(excl ? "*" : "");
 	for (i = 0; i < l->n; i++) {
 		if ((l->items[i].checked != 0) == excl)
 			continue;
@@ -2345,33 +2353,48 @@ candidate_line(int y, const struct disc_candidate *c, const char *what)
 	    c->confirm_text);
 }
 
-/* Done: every row but the failed probes, which get one line. */
+/*
+ * Done: the summary rows (DNS SRV, SRV records found, provider table,
+ * probes), one line for the probes that failed, then the probes that
+ * answered, as far as there is room (the chosen ones follow in full).
+ */
 static int
-draw_disc_summary(struct wizard *wz, int y)
+draw_disc_summary(struct wizard *wz, int y, int room)
 {
-	struct ui_check	*last = NULL, sum;
+	struct ui_check	*c, *last = NULL, sum;
 	size_t		 i, nfail = 0;
+	int		 pass, end = y + room;
 	char		*d;
 
-	for (i = 0; i < wz->ndrows; i++) {
-		if (wz->drows[i].status == STEP_FAIL) {
-			nfail++;
-			last = &wz->drows[i];
-			continue;
+	for (pass = 0; pass < 3; pass++) {
+		for (i = 0; i < wz->ndrows && y < end; i++) {
+			c = &wz->drows[i];
+			/* a probe's name starts with its security */
+			int probe = strchr(c->name, ':') != NULL;
+
+			if (c->name[0] == '_' && c->status == STEP_SKIP)
+				continue;	/* "no record": in DNS SRV */
+			if (pass == 0 && !probe)
+				ui_draw_check_row(y++, LX, COLS - 4, 34, c);
+			if (pass == 1 && probe && c->status == STEP_FAIL) {
+				nfail++;
+				last = c;
+			}
+			if (pass == 2 && probe && c->status != STEP_FAIL)
+				ui_draw_check_row(y++, LX, COLS - 4, 34, c);
 		}
-		ui_draw_check_row(y++, LX, COLS - 4, 34, &wz->drows[i]);
+		if (pass != 1 || nfail == 0 || y >= end)
+			continue;
+		memset(&sum, 0, sizeof sum);
+		sum.name = "probes without an answer";
+		sum.status = STEP_FAIL;
+		sum.ms = last->ms;
+		d = xasprintf("%zu; the last: %s", nfail, last->detail != NULL ?
+		    last->detail : "?");
+		sum.detail = d;
+		ui_draw_check_row(y++, LX, COLS - 4, 34, &sum);
+		free(d);
 	}
-	if (nfail == 0)
-		return y;
-	memset(&sum, 0, sizeof sum);
-	sum.name = nfail == 1 ? "1 probe failed" : "probes failed";
-	sum.status = STEP_FAIL;
-	sum.ms = last->ms;
-	d = xasprintf("%zu without an answer; the last: %s", nfail,
-	    last->detail != NULL ? last->detail : "?");
-	sum.detail = d;
-	ui_draw_check_row(y++, LX, COLS - 4, 34, &sum);
-	free(d);
 	return y;
 }
 
@@ -2397,8 +2420,13 @@ draw_discover(struct wizard *wz)
 		first = rows > max ? rows - max : 0;
 		for (i = first; i < rows; i++)
 			ui_draw_check_row(y++, LX, COLS - 4, 34, &wz->drows[i]);
-	} else
-		y = draw_disc_summary(wz, y);
+	} else {
+		/* Leave room for the note and the chosen candidates. */
+		max = bottom() - y - 1 - 2 * ((r->best[DISC_IMAP] >= 0) +
+		    (r->best[DISC_SMTP] >= 0)) - (r->provider != NULL &&
+		    r->provider->note != NULL ? 2 : 0) - 2;
+		y = draw_disc_summary(wz, y, max);
+	}
 	y++;
 	if (r != NULL) {
 		if (r->provider != NULL && r->provider->note != NULL)
@@ -2778,7 +2806,11 @@ wizard_run(struct config *cfg, struct certstore *store,
 	start_keyring(&wz);
 	go(&wz, WS_WHO);
 	rc = ui_run(&wiz_screens[WS_WHO], &wz);
-	prompt_reject_all();
+	/*
+	 * No prompt of ours is open (a prompt takes every key, so the
+	 * person answered it before leaving); prompts queued for others
+	 * (the dashboard's engines) are theirs to answer.
+	 */
 	if (rc == 0 && wz.saved != NULL) {
 		*saved = wz.saved;
 		wz.saved = NULL;

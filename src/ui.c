@@ -74,7 +74,7 @@ static const char *const glyph_ascii[] = {
 static const struct ui_binding ui_global_keys[] = {
 	{ UI_TAB, "Tab / Shift-Tab", "next / previous field or button", 0, NULL },
 	{ UI_KEY(KEY_DOWN), "Up / Down", "move between fields, rows", 0, NULL },
-	{ UI_ENTER, "Enter", "next field; press the focused button", 0, NULL },
+	{ UI_ENTER, "Enter", "press the focused button", 0, NULL },
 	{ ' ', "Space", "tick a box, pick an option", 0, 0 },
 	{ UI_KEY(KEY_LEFT), "Left / Right", "move in a field; pick an option",
 	  0, 0 },
@@ -163,8 +163,8 @@ ui_init(const struct ui_opts *o, struct mc_err *err)
 	if (theme_load(o != NULL && o->theme != NULL ? o->theme : "default",
 	    &ui.theme, &terr) != 0) {
 		ui.notice_role = ROLE_ERROR;
-		snprintf(ui.notice, sizeof ui.notice, "theme: %s; using the "
-		    "default theme", terr.msg);
+		snprintf(ui.notice, sizeof ui.notice, "Using the default "
+		    "theme: %s", terr.msg);
 	}
 	ui.mono = theme_want_mono();
 	set_escdelay(25);
@@ -368,12 +368,17 @@ top_layer(void)
 int
 ui_run(const struct ui_screen *s, void *ctx)
 {
+	struct ui_layer	 outer = ui.root;
 	struct pollfd	 pfd[2];
 	long long	 now;
-	int		 timeout;
+	int		 timeout, rc;
+	char		 title[sizeof ui.title];
+
+	memcpy(title, ui.title, sizeof title);
 
 	ui_set_screen(s, ctx);
 	ui.quit = 0;
+	ui.help = 0;
 	while (!ui.quit) {
 		if (ui.dirty)
 			draw_all();
@@ -401,7 +406,14 @@ ui_run(const struct ui_screen *s, void *ctx)
 		/* Always: after EINTR (SIGWINCH) curses has KEY_RESIZE. */
 		read_keys();
 	}
-	return ui.rc;
+	/* Nested (the dashboard runs the wizard): the outer loop goes on. */
+	rc = ui.rc;
+	ui.root = outer;
+	memcpy(ui.title, title, sizeof title);
+	ui.quit = 0;
+	ui.help = 0;
+	ui.dirty = 1;
+	return rc;
 }
 
 static void
@@ -574,6 +586,16 @@ help_rows(const struct ui_binding *b, size_t n, int y, int x, int w,
 	return y;
 }
 
+static size_t
+named(const struct ui_binding *b, size_t n)
+{
+	size_t	 i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += b[i].name != NULL;
+	return k;
+}
+
 static void
 draw_help(void)
 {
@@ -583,7 +605,7 @@ draw_help(void)
 
 	nglobal = sizeof ui_global_keys / sizeof ui_global_keys[0];
 	w = COLS - 8 < 76 ? COLS - 8 : 76;
-	h = (int)(s->nkeys + nglobal) + 7;
+	h = (int)(named(s->keys, s->nkeys) + nglobal) + 7;
 	if (h > LINES - 2)
 		h = LINES - 2;
 	y = (LINES - h) / 2;
@@ -599,15 +621,28 @@ draw_help(void)
 		ui_text(y++, x + 2, w - 4, ROLE_HEADER, "Everywhere");
 	}
 	y = help_rows(ui_global_keys, nglobal, y, x + 1, w - 2, maxy);
-	if (y < maxy) {
-		ui_fill(y, x + 1, w - 2, ROLE_DIM);
-		ui_textf(y++, x + 2, w - 4, ROLE_DIM, "theme: %s%s%s  "
-		    "(any key closes this help)", ui.theme.name,
-		    ui.theme.path != NULL ? " from " : "",
-		    ui.theme.path != NULL ? ui.theme.path : "");
-	}
+	if (y < maxy)
+		ui_textf(y++, x + 2, w - 4, ROLE_DIM, "theme: %s%s  (any key "
+		    "closes this help)", ui.theme.name, ui.theme.path != NULL ?
+		    "" : ", built in");
+	if (y < maxy && ui.theme.path != NULL)
+		ui_textf(y++, x + 2, w - 4, ROLE_DIM, "  from %s",
+		    ui.theme.path);
 	while (y < maxy)
 		ui_fill(y++, x + 1, w - 2, ROLE_TEXT);
+}
+
+/* The notice line; a long one grows upwards, three lines at most. */
+static void
+draw_notice(void)
+{
+	int	 n = ui_wrap_lines(COLS - 2, ui.notice), i;
+
+	if (n > 3)
+		n = 3;
+	for (i = 0; i < n; i++)
+		ui_fill(LINES - 1 - n + i, 0, COLS, ui.notice_role);
+	ui_wrap(LINES - 1 - n, 1, COLS - 2, n, ui.notice_role, ui.notice);
 }
 
 static void
@@ -635,10 +670,8 @@ draw_all(void)
 	}
 	if (ui.help)
 		draw_help();
-	if (ui.notice[0] != '\0') {
-		ui_fill(LINES - 2, 0, COLS, ui.notice_role);
-		ui_text(LINES - 2, 1, COLS - 2, ui.notice_role, ui.notice);
-	}
+	if (ui.notice[0] != '\0')
+		draw_notice();
 	draw_key_bar();
 	if (ui.cy >= 0 && !ui.help) {
 		curs_set(1);

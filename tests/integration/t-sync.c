@@ -279,8 +279,10 @@ cmd_compare(int argc, char **argv)
 		f = &folders[i];
 		if (!wanted(f->name, argc - 2, argv + 2))
 			continue;
-		qsort(f->srv, f->nsrv, sizeof *f->srv, item_cmp);
-		qsort(f->loc, f->nloc, sizeof *f->loc, item_cmp);
+		if (f->nsrv > 0)
+			qsort(f->srv, f->nsrv, sizeof *f->srv, item_cmp);
+		if (f->nloc > 0)
+			qsort(f->loc, f->nloc, sizeof *f->loc, item_cmp);
 		diff = 0;
 		if (f->nsrv != f->nloc)
 			diff = 1;
@@ -288,7 +290,8 @@ cmd_compare(int argc, char **argv)
 			if (item_cmp(&f->srv[j], &f->loc[j]) != 0)
 				diff = 1;
 		/* bodies alone, to tell a flag difference from a loss */
-		qsort(f->loc, f->nloc, sizeof *f->loc, uid_cmp);
+		if (f->nloc > 0)
+			qsort(f->loc, f->nloc, sizeof *f->loc, uid_cmp);
 		for (j = 0; j < f->nloc; j++) {
 			if (f->loc[j].uid == 0)
 				f->no_uid++;

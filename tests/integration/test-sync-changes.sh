@@ -137,3 +137,15 @@ assert_file_contains "$LOG" "UIDVALIDITY changed from $old to 4242" \
     "the log says so"
 assert_eq "$(sqlite3 "$ROOT/.mailconn/state.db" \
     "select uidvalidity from folders where name = '$F1'")" 4242 "state"
+
+# ---- a 50 MB message: streamed to disk, memory stays small -------------------
+F3="$P/Big"
+"$PY3" "$FILL" --maildir "$MAIL_ROOT2" --folder "$F3" --count 1 --seed big \
+    --size 52428800
+EXPECT_TIMEOUT=90 expect_rc 0 /usr/bin/time -f "MAXRSS %M" \
+    "$MAILCONN" sync --once sync-chg
+rss=$(printf '%s\n' "$ERR" | sed -n 's/^MAXRSS //p')
+[ -n "$rss" ] && [ "$rss" -lt 40000 ] ||
+    fail "peak RSS ${rss:-?} KB while fetching a 50 MB message"
+expect_rc 0 "$T" compare "$MAIL_ROOT2" "$ROOT" "$F3"
+assert_match "$OUT" "FOLDER $F3 server=1 local=1 .* ok" "the 50 MB message"

@@ -65,14 +65,20 @@ churn() {	# RUN
 	m.logout()
 	EOF
 	"$PY3" "$FILL" --maildir "$MAIL_ROOT2" --folder "${FOLDERS[$(($1 % 3))]}" \
-	    --count 15 --start $((300 + $1 * 15)) --seed kill --size 2000-20000
+	    --count 40 --start $((300 + $1 * 40)) --seed kill --size 2000-20000
 }
 
 RANDOM=4242	# reproducible delays
 killed=0
-for ((run = 1; killed < KILLS && run <= 2 * KILLS; run++)); do
-	# 20 ms .. 1.5 s: connecting, listing, downloading, committing
-	delay_ms=$((20 + RANDOM % 1480))
+for ((run = 1; killed < KILLS && run <= 3 * KILLS; run++)); do
+	# Mostly 20..250 ms (a run here takes 0.2 s with nothing to fetch),
+	# every third 0.25..1.25 s so that batches commit in between: the kill
+	# lands while connecting, listing, downloading or committing.
+	if [ $((run % 3)) = 0 ]; then
+		delay_ms=$((250 + RANDOM % 1000))
+	else
+		delay_ms=$((20 + RANDOM % 230))
+	fi
 	"$MAILCONN" sync --once sync-kill </dev/null >/dev/null \
 	    2>"$TEST_DIR/run$run.err" &
 	pid=$!
@@ -83,7 +89,7 @@ for ((run = 1; killed < KILLS && run <= 2 * KILLS; run++)); do
 	wait "$pid" 2>/dev/null || true
 	churn "$run"
 done
-echo "killed $killed of $((run - 1)) runs"
+echo "killed $killed of $((run - 1)) runs" | tee "$TEST_DIR/kills"
 [ "$killed" -ge "$KILLS" ] ||
     fail "only $killed of $((run - 1)) runs were still running when killed"
 

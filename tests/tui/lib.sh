@@ -94,6 +94,26 @@ tui_wait() {
 	return 1
 }
 
+# tui_wait_joined REGEX [SECONDS]: like tui_wait, on the screen's lines
+# joined into one (for wrapped text: a line break took a blank with it,
+# and the next line starts with the indent, so joining with "" fits).
+tui_wait_joined() {
+	local re=$1 end
+	tick
+	end=$(( NOW + ${2:-10} * 1000 ))
+	while [ "$NOW" -lt "$end" ]; do
+		if tmx capture-pane -p -t mc | sed 's/^ //' | tr '\n' ' ' |
+		    grep -Eq -- "$re"; then
+			return 0
+		fi
+		sleep 0.02
+		tick
+	done
+	fail "timed out after ${2:-10}s waiting for /$re/ (lines joined):"
+	tui_screen | sed 's/^/    | /' >&2
+	return 1
+}
+
 # tui_gone REGEX [SECONDS]: until the screen no longer matches.
 tui_gone() {
 	local re=$1 end
@@ -184,6 +204,7 @@ fake_start() {
 	/usr/bin/python3 "$FAKE" "$sc" --portfile "$pf" --log "$FAKE_LOG" \
 	    "$@" 2>"$T_DIR/fake-$sc.err" &
 	FAKE_PID=$!
+	FAKE_PIDS="${FAKE_PIDS:-} $FAKE_PID"
 	tick
 	end=$(( NOW + 5000 ))
 	while [ ! -s "$pf" ]; do
@@ -198,10 +219,14 @@ fake_start() {
 	FAKE_PORT=$(cat "$pf")
 }
 
+# fake_stop: every fake this test started.
 fake_stop() {
-	[ -n "${FAKE_PID:-}" ] || return 0
-	kill "$FAKE_PID" 2>/dev/null
-	wait "$FAKE_PID" 2>/dev/null
+	local p
+	for p in ${FAKE_PIDS:-}; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	FAKE_PIDS=
 	FAKE_PID=
 }
 

@@ -24,7 +24,8 @@ for f in "$MC_ROOT"/themes/*.theme; do
 		continue
 	fi
 	tui_keys F1
-	tui_wait "theme: $th from .*/themes/$th.theme" || return
+	tui_wait "theme: $th  " || return
+	tui_wait "from $MC_ROOT/themes/$th.theme" || return
 	want=${TITLE[$th]:-}
 	if [ -z "$want" ]; then
 		pass "$th loads (no colour check for it)"
@@ -62,7 +63,7 @@ mkdir -p "$XDG_CONFIG_HOME/mailconn/themes"
 B=$XDG_CONFIG_HOME/mailconn/themes/broken.theme
 printf '# mine\ntitle = white on blue\nerror = reddish bold\n' > "$B"
 tui_start setup --theme broken
-tui_wait "theme: $B:3: 'reddish' is not a colour" || return
+tui_wait_joined "Using the default theme: .*/broken.theme:3: 'reddish' is not a colour" || return
 tui_shot theme-broken
 pass "broken theme: file:line on screen"
 tui_type "$MC_USER"
