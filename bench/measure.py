@@ -5,7 +5,8 @@
 
 Runs COMMAND (stdin, stdout and stderr inherited), then prints one line
 
-  wall_s=<s> maxrss_kb=<KB> tree_maxrss_kb=<KB> rss_src=<hwm|rusage> rc=<N>
+  wall_s=<s> maxrss_kb=<KB> tree_maxrss_kb=<KB> rss_src=<hwm|rusage>
+  anon_kb=<KB> file_kb=<KB> user_s=<s> sys_s=<s> rc=<N>
 
 to FILE (appended; default stdout) and exits with COMMAND's exit status
 (128+N when signal N killed it).  -t: kill COMMAND (SIGKILL) after SECS
@@ -28,6 +29,14 @@ then stops once with its address space still in place.  Helpers COMMAND
 starts (mbsync's PassCmd, say) are not counted; its threads are (one
 address space).  If ptrace is refused, maxrss_kb falls back to the rusage
 value and rss_src says rusage.
+
+anon_kb, file_kb: RssAnon and RssFile (+ RssShmem) at that same exit stop,
+the split of the resident set that was left (heap and stacks vs mapped
+binaries and libraries); not peaks, but they say what a peak is made of.
+
+user_s, sys_s: CPU time of COMMAND and the descendants it waited for
+(rusage), so wall_s - user_s - sys_s is roughly the time spent waiting (for
+the disk, the server, the network).
 """
 
 import ctypes
@@ -54,15 +63,21 @@ def ptrace(req, pid, data=0):
 	return libc.ptrace(req, pid, None, ctypes.c_void_p(data))
 
 
-def vmhwm(pid):
+def proc_status(pid):
+	"""VmHWM, RssAnon, RssFile+RssShmem of pid (KB), or None."""
+	v = {}
 	try:
 		with open("/proc/%d/status" % pid) as f:
 			for line in f:
-				if line.startswith("VmHWM:"):
-					return int(line.split()[1])
+				k, _, rest = line.partition(":")
+				if k in ("VmHWM", "RssAnon", "RssFile", "RssShmem"):
+					v[k] = int(rest.split()[0])
 	except OSError:
-		pass
-	return None
+		return None
+	if "VmHWM" not in v:
+		return None
+	return (v["VmHWM"], v.get("RssAnon", 0),
+	    v.get("RssFile", 0) + v.get("RssShmem", 0))
 
 
 TIMED_OUT = False
@@ -115,7 +130,7 @@ def run(args, limit):
 				ptrace(PTRACE_CONT, pid, 0)
 				continue
 			if sig == signal.SIGTRAP and event == PTRACE_EVENT_EXIT:
-				hwm = vmhwm(pid)
+				hwm = proc_status(pid)
 				ptrace(PTRACE_CONT, pid, 0)
 				continue
 			# Signal-delivery stop: hand the signal on.
@@ -153,11 +168,14 @@ def main(argv):
 		sys.stderr.write(__doc__)
 		return 2
 	rc, wall, hwm = run(args, limit)
-	tree = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+	ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+	tree = ru.ru_maxrss
 	src = "hwm" if hwm is not None else "rusage"
-	line = "wall_s=%.6f maxrss_kb=%d tree_maxrss_kb=%d rss_src=%s rc=%d%s\n" % (
-	    wall, hwm if hwm is not None else tree, tree, src, rc,
-	    " timeout=1" if TIMED_OUT else "")
+	peak, anon, fil = hwm if hwm is not None else (tree, 0, 0)
+	line = ("wall_s=%.6f maxrss_kb=%d tree_maxrss_kb=%d rss_src=%s "
+	    "anon_kb=%d file_kb=%d user_s=%.3f sys_s=%.3f rc=%d%s\n" % (
+	    wall, peak, tree, src, anon, fil, ru.ru_utime, ru.ru_stime, rc,
+	    " timeout=1" if TIMED_OUT else ""))
 	if out:
 		with open(out, "a") as f:
 			f.write(line)

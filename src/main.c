@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-send.h"
+#include "cli-sync.h"
 #include "log.h"
 #include "net.h"
 #include "util.h"
@@ -45,10 +47,9 @@ const struct cli_command cli_commands[] = {
 	  "store or forget an account's password in the keyring" },
 	{ "setup", cli_unavailable, "setup",
 	  "set up an account (not in this version)" },
-	{ "sync", cli_unavailable, "sync [--once] [ACCOUNT]",
-	  "download mail into the local Maildir (not in this version)" },
-	{ "send", cli_unavailable, "send [-a ACCOUNT] [-t]",
-	  "send a message read on stdin (not in this version)" },
+	{ "sync", cli_sync, "sync [--once] [ACCOUNT]",
+	  "download mail into the local Maildir (keeps IDLE going)" },
+	{ "send", cli_send, CLI_SEND_USAGE, CLI_SEND_HELP },
 	{ "help", cli_help, "help [COMMAND]", "show the usage of a command" },
 	{ NULL, NULL, NULL, NULL }
 };
@@ -72,7 +73,8 @@ cli_unavailable(struct cli *cli, int argc, char **argv)
 	(void)cli;
 	(void)argc;
 	cli_error("'%s' is not implemented in this version (%s); available "
-	    "now: check, certs, accounts, password.", argv[0], MC_VERSION);
+	    "now: check, certs, accounts, password, sync, send.", argv[0],
+	    MC_VERSION);
 	return CLI_EXIT_UNAVAILABLE;
 }
 
