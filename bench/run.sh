@@ -247,14 +247,19 @@ one_run() {	# TOOL PHASE SIZE N
 		head -n 20 "$vlog" >&2
 	fi
 	[ $v = ok ] || FAILED=1
-	# tool phase size run wall rss rc verify
-	local wall rss
+	# tool phase size run wall rss rc verify cpu anon file
+	local wall rss cpu anon file
 	wall=$(sed -n 's/.*wall_s=\([^ ]*\).*/\1/p' "$m")
 	rss=$(sed -n 's/.*maxrss_kb=\([^ ]*\).*/\1/p' "$m")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$phase" "$size" \
-	    "$n" "${wall:-nan}" "${rss:-0}" "$rc" "$v" >> "$RESULTS"
-	note "$(printf '%-14s %-7s %6s #%d  %8.3f s  %7d KB  %s' "$tool" \
-	    "$phase" "$size" "$n" "${wall:-0}" "${rss:-0}" \
+	anon=$(sed -n 's/.*anon_kb=\([^ ]*\).*/\1/p' "$m")
+	file=$(sed -n 's/.*file_kb=\([^ ]*\).*/\1/p' "$m")
+	cpu=$(sed -n 's/.*user_s=\([^ ]*\) sys_s=\([^ ]*\).*/\1 \2/p' "$m" |
+	    awk '{ printf "%.3f", $1 + $2 }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" \
+	    "$phase" "$size" "$n" "${wall:-nan}" "${rss:-0}" "$rc" "$v" \
+	    "${cpu:-nan}" "${anon:-0}" "${file:-0}" >> "$RESULTS"
+	note "$(printf '%-14s %-7s %6s #%d  %8.3f s  (cpu %.2f s)  %7d KB  %s' \
+	    "$tool" "$phase" "$size" "$n" "${wall:-0}" "${cpu:-0}" "${rss:-0}" \
 	    "$([ $v = ok ] && echo verified || echo FAILED)")"
 }
 

@@ -52,6 +52,13 @@
 #define SLOTS_BACKOFF_MAX_MS	60000
 /* --once: a slot gives up after this many failed connects in a row. */
 #define SLOTS_ONCE_TRIES	6
+/*
+ * A download that received nothing for this long is cancelled (the
+ * connection's own timeout, 20 s, should have ended it first: this is the
+ * net for a stream that reports end of file as 0 bytes forever, which
+ * libetpan 1.9.4's literal reader would spin on).
+ */
+#define SLOTS_STALL_MS		25000
 
 enum slot_state {
 	SLOT_IDLE,		/* no connection needed right now */

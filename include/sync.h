@@ -98,6 +98,11 @@ struct sync_opts {
 	void		*progress_arg;
 	/* Nonzero: stop soon (the current fetch is abandoned). */
 	const int	*stop;
+	/*
+	 * While message bodies download: mc_now_ms() of the last bytes
+	 * received; 0 otherwise (for the pool's stall watchdog, may be NULL).
+	 */
+	long long	*heartbeat;
 };
 
 struct sync_stats {

@@ -82,6 +82,15 @@ static void	 engine_start(struct app *, struct engine *);
 
 /* The wizard ran: its abandoned threads may hold the store (ui.h). */
 static int	 wizard_ran;
+/*
+ * What threads we walked away from may still use (an abandoned pool, a
+ * wizard task) stays, on purpose, until the process ends: kept here.
+ */
+static struct {
+	struct app		*app;
+	struct certstore	*store;
+	struct config		*cfg;
+} kept __attribute__((used));	/* only stored: keep the stores too */
 
 /* ------------------------------------------------------------ threads */
 
@@ -680,6 +689,7 @@ app_free(struct app *app, int abandoned)
 		 * and this struct (the prompt's argument): all of it stays.
 		 */
 		events_shutdown(app->dq);
+		kept.app = app;
 		return;
 	}
 	events_shutdown(app->dq);
@@ -840,6 +850,7 @@ cli_dashboard(struct cli *cli, int argc, char **argv)
 	uo.theme = theme != NULL ? theme : cfg->theme;
 	if (ui_init(&uo, &err) != 0) {
 		cli_error("%s", err.msg);
+		certstore_free(store);
 		config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}
@@ -850,6 +861,7 @@ cli_dashboard(struct cli *cli, int argc, char **argv)
 			    "was saved.\n");
 			if (cfg != NULL)
 				config_free(cfg);
+			kept.store = store;	/* the wizard's threads */
 			return CLI_EXIT_FAIL;
 		}
 		select = saved;
@@ -864,6 +876,9 @@ cli_dashboard(struct cli *cli, int argc, char **argv)
 	if (rc == CLI_EXIT_OK && !wizard_ran) {
 		certstore_free(store);
 		config_free(cfg);
+	} else {
+		kept.store = store;
+		kept.cfg = cfg;
 	}
 	return rc;
 }

@@ -72,6 +72,7 @@ struct slot {
 	uint64_t		 cur_bytes;	/* ... in the current folder */
 	int			 relist;	/* LIST again before the next task */
 	int			 duty;		/* last duties, for events */
+	long long		 heartbeat;	/* sync_opts.heartbeat */
 };
 
 struct slots {
@@ -101,6 +102,8 @@ struct slots {
 	uint64_t		 messages, bytes;
 	long long		 started_ms, totals_ms;
 	int			 joined;
+	pthread_t		 watchdog;
+	int			 watchdog_started;
 };
 
 static const char *state_names[SLOT_NSTATES] = {
@@ -909,6 +912,7 @@ slot_main(void *arg)
 	o.progress = progress_cb;
 	o.progress_arg = sl;
 	o.stop = &p->stop;
+	o.heartbeat = &sl->heartbeat;
 	if (sync_new(&o, &sl->sync, &err) == -1) {
 		pool_fatal(p, &err);
 		goto done;
@@ -1018,6 +1022,43 @@ done:
 	return NULL;
 }
 
+/*
+ * Cancels a download that stopped receiving (SLOTS_STALL_MS).  imap_cancel
+ * is called with the lock held, so slot_drop() cannot free the session
+ * under it.
+ */
+static void *
+watchdog_main(void *arg)
+{
+	struct slots	*p = arg;
+	struct timespec	 ts;
+	long long	 hb, now;
+	int		 i;
+
+	pthread_mutex_lock(&p->lock);
+	while (p->nrunning > 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 2;
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+		now = mc_now_ms();
+		for (i = 0; i < p->nslots; i++) {
+			hb = __atomic_load_n(&p->slots[i].heartbeat,
+			    __ATOMIC_RELAXED);
+			if (hb == 0 || now - hb < SLOTS_STALL_MS ||
+			    p->slots[i].sess == NULL)
+				continue;
+			log_warn("slot %d (%s): nothing received for %lld s "
+			    "while downloading; dropping the connection",
+			    p->slots[i].id, p->acct->name, (now - hb) / 1000);
+			imap_cancel(p->slots[i].sess);
+			__atomic_store_n(&p->slots[i].heartbeat, now,
+			    __ATOMIC_RELAXED);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
 /* --- the pool ----------------------------------------------------------- */
 
 int
@@ -1093,6 +1134,9 @@ slots_start(const struct slots_opts *o, struct slots **out,
 	    p->once ? " (one pass)" : "");
 	pthread_mutex_lock(&p->lock);
 	spawn(p, 0);
+	if (pthread_create(&p->watchdog, NULL, watchdog_main, p) != 0)
+		fatalx("slots: cannot start a thread: %s", strerror(errno));
+	p->watchdog_started = 1;
 	pthread_mutex_unlock(&p->lock);
 	*out = p;
 	return 0;
@@ -1151,6 +1195,8 @@ slots_wait(struct slots *p, struct mc_err *err)
 		for (j = 0; j < p->nslots; j++)
 			if (p->slots[j].spawned)
 				pthread_join(p->slots[j].thread, NULL);
+		if (p->watchdog_started)
+			pthread_join(p->watchdog, NULL);
 		p->joined = 1;
 	}
 	if (p->fatal) {

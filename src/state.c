@@ -220,6 +220,8 @@ state_open(const char *path, struct state **out, struct mc_err *err)
 	if (exec(s, "PRAGMA journal_mode = WAL", err) == -1 ||
 	    exec(s, "PRAGMA synchronous = NORMAL", err) == -1 ||
 	    exec(s, "PRAGMA foreign_keys = ON", err) == -1 ||
+	    /* one connection per slot: keep each cache small and flat */
+	    exec(s, "PRAGMA cache_size = -512", err) == -1 ||
 	    migrate(s, err) == -1) {
 		state_close(s);
 		return -1;

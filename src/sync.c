@@ -193,6 +193,13 @@ crash_at(const struct sync_ctx *c, enum crash_point at)
 	}
 }
 
+static void
+beat(const struct sync_ctx *c, long long v)
+{
+	if (c->o.heartbeat != NULL)
+		__atomic_store_n(c->o.heartbeat, v, __ATOMIC_RELAXED);
+}
+
 static int
 stopping(const struct sync_ctx *c)
 {
@@ -490,6 +497,7 @@ body_handler(int type, struct mailimap_msg_att_body_section *sec,
 		return false;
 	}
 	r->stats->bytes += len;
+	beat(r->c, mc_now_ms());
 	return true;
 }
 
@@ -1140,7 +1148,9 @@ fetch_new(struct run *r, uint32_t first, uint32_t total, struct mc_err *err)
 	r->batch_ms = mc_now_ms();
 	report_progress(r, 1);
 	handlers_on(r);
+	beat(r->c, mc_now_ms());
 	rc = mailimap_uid_fetch(r->s->imap, set, ft, &res);
+	beat(r->c, 0);
 	handlers_off(r);
 	r->fetching = 0;
 	mailimap_fetch_type_free(ft);

@@ -44,9 +44,11 @@ dash_rate_reset(struct dash_rate *r)
 void
 dash_rate_add(struct dash_rate *r, long long now, uint64_t v)
 {
-	/* One sample per step: a burst of events does not flood the ring. */
-	if (r->n > 0 && now - r->t[r->head] < DASH_RATE_STEP_MS &&
-	    r->n > 1) {
+	/*
+	 * One sample per step: a burst of events does not flood the ring
+	 * (the first two stay apart: the oldest is the baseline).
+	 */
+	if (r->n > 1 && now - r->t[r->head] < DASH_RATE_STEP_MS) {
 		r->v[r->head] = v;
 		return;
 	}
@@ -333,8 +335,6 @@ guess_delim(const struct dash_account *a)
 	return '/';
 }
 
-static char	 sort_delim;	/* for the qsort comparator */
-
 static int
 is_inbox(const char *s, size_t len)
 {
@@ -343,17 +343,18 @@ is_inbox(const char *s, size_t len)
 
 /* Component by component; INBOX first at every level's top. */
 static int
-folder_cmp(const void *pa, const void *pb)
+folder_cmp(const void *pa, const void *pb, void *arg)
 {
 	const char	*a = ((const struct dash_folder *)pa)->name;
 	const char	*b = ((const struct dash_folder *)pb)->name;
 	const char	*ea, *eb;
+	char		 delim = *(const char *)arg;
 	size_t		 la, lb;
 	int		 c;
 
 	for (;;) {
-		ea = strchr(a, sort_delim);
-		eb = strchr(b, sort_delim);
+		ea = strchr(a, delim);
+		eb = strchr(b, delim);
 		la = ea != NULL ? (size_t)(ea - a) : strlen(a);
 		lb = eb != NULL ? (size_t)(eb - b) : strlen(b);
 		if (is_inbox(a, la) != is_inbox(b, lb))
@@ -400,9 +401,9 @@ dash_model_sort(struct dash_account *a)
 	char			 d = guess_delim(a);
 
 	add_parents(a, d);
-	sort_delim = d;
 	if (a->nfolders > 1)
-		qsort(a->folders, a->nfolders, sizeof *a->folders, folder_cmp);
+		qsort_r(a->folders, a->nfolders, sizeof *a->folders,
+		    folder_cmp, &d);
 	for (i = 0; i < a->nfolders; i++) {
 		f = &a->folders[i];
 		f->depth = 0;
@@ -552,9 +553,12 @@ slot_event(struct dash_account *a, const struct event *ev, long long now)
 	s = &a->slots[ev->id - 1];
 	if (!s->used || s->state != ev->status)
 		s->since = now;
-	/* Closing, the engine renames duties among the slots left: the
-	 * row keeps the role it had. */
-	if (s->role == NULL || ev->status != SLOT_CLOSED)
+	/*
+	 * Stopping, the engine hands duties around among the slots left
+	 * ("all", "Sent+folders"): the row keeps the role it had.
+	 */
+	if (s->role == NULL || (ev->status != SLOT_CLOSED &&
+	    a->run != DASH_RUN_PAUSING && a->run != DASH_RUN_STOPPING))
 		set_str(&s->role, ev->name);
 	s->used = 1;
 	s->state = ev->status;
@@ -1043,12 +1047,12 @@ draw_header(struct dash *d, int y, long long now)
 	else
 		dash_fmt_dur(e, sizeof e, eta);
 	pct = a->total > 0 ? (int)(a->done * 100 / a->total) : 0;
-	n = ui_textf(y, 1, COLS - 2, ROLE_HEADER, "%s", a->name);
-	n += 1 + ui_textf(y, 2 + n, COLS - 3 - n, role, "%s%s", state,
-	    a->run == DASH_RUN_STOPPED && a->why != NULL && d->status == NULL ?
-	    ": " : "");
+	n = 1 + ui_text(y, 1, COLS - 2, ROLE_HEADER, a->name);
+	n += 1 + ui_text(y, n + 1, COLS - n - 2, role, state);
+	n++;				/* two spaces after the state */
 	if (a->run == DASH_RUN_STOPPED && a->why != NULL && d->status == NULL) {
-		ui_text(y, 2 + n, COLS - 3 - n, ROLE_ERROR, a->why);
+		n += ui_text(y, n, 2, role, ": ");
+		ui_text(y, n, COLS - n - 1, ROLE_ERROR, a->why);
 		return;
 	}
 	if (a->run != DASH_RUN_SYNCING)		/* nothing moves */
@@ -1063,9 +1067,9 @@ draw_header(struct dash *d, int y, long long now)
 		snprintf(line, sizeof line, "%llu/%llu msgs (%d%%)  %s/s  ETA "
 		    "%s  %d/%d slots busy", (unsigned long long)a->done,
 		    (unsigned long long)a->total, pct, r, e, busy, a->nslots);
-	n += 2 + ui_text(y, 2 + n + 1, COLS - 4 - n, ROLE_TEXT, line);
-	if (COLS - n - 4 >= 8)
-		draw_bar(y, n + 3, COLS - n - 4 > 20 ? 20 : COLS - n - 4,
+	n += 1 + ui_text(y, n + 1, COLS - n - 2, ROLE_TEXT, line);
+	if (COLS - n - 3 >= 8)
+		draw_bar(y, n + 2, COLS - n - 3 > 20 ? 20 : COLS - n - 3,
 		    a->done, a->total, ROLE_PROGRESS);
 }
 
@@ -1117,14 +1121,13 @@ folder_cols(int w, struct fcols *c)
 }
 
 static void
-draw_folder_row(struct dash *d, const struct dash_folder *f, int y,
-    int selected, const struct fcols *c, time_t wall)
+draw_folder_row(const struct dash_folder *f, int y, int selected,
+    const struct fcols *c, time_t wall)
 {
 	enum theme_role	 role = selected ? ROLE_SELECTED : ROLE_TEXT;
 	char		 buf[64];
 	int		 x = 1, ind = f->depth * 2;
 
-	(void)d;
 	if (selected)
 		ui_fill(y, 0, COLS, ROLE_SELECTED);
 	if (ind > c->name / 2)
@@ -1173,7 +1176,7 @@ draw_folders(struct dash *d, struct pane_geo *g, time_t wall)
 	struct dash_account	*a = cur_acct(d);
 	struct fcols		 c;
 	char			 extra[64], cols[128];
-	size_t			 i, nerr = 0, nrun = 0;
+	size_t			 i, nerr = 0, nrun = 0, n = 0;
 	int			 row;
 
 	if (a == NULL)
@@ -1181,10 +1184,11 @@ draw_folders(struct dash *d, struct pane_geo *g, time_t wall)
 	if (!a->sorted)
 		dash_model_sort(a);
 	for (i = 0; i < a->nfolders; i++) {
+		n += !a->folders[i].placeholder;
 		nerr += a->folders[i].state == DF_ERR;
 		nrun += a->folders[i].state == DF_RUN;
 	}
-	snprintf(extra, sizeof extra, "%zu%s%s", a->nfolders,
+	snprintf(extra, sizeof extra, "%zu%s%s", n,
 	    nrun ? ", syncing" : "", nerr ? ", errors" : "");
 	folder_cols(COLS, &c);
 	snprintf(cols, sizeof cols, "%*s %*s  %-*s %s", c.msgs, "msgs",
@@ -1199,7 +1203,7 @@ draw_folders(struct dash *d, struct pane_geo *g, time_t wall)
 		i = (size_t)(d->top[DP_FOLDERS] + row);
 		if (i >= a->nfolders)
 			break;
-		draw_folder_row(d, &a->folders[i], g->y + 1 + row,
+		draw_folder_row(&a->folders[i], g->y + 1 + row,
 		    d->focus == DP_FOLDERS && (int)i == d->sel[DP_FOLDERS], &c,
 		    wall);
 	}
@@ -1434,6 +1438,11 @@ draw_log(struct dash *d, struct pane_geo *g)
 		    ROLE_DIM : ROLE_TEXT;
 		/* "2024-01-02T03:04:05Z INFO msg" -> "03:04:05 INFO msg" */
 		text = l->text;
+		if (d->focus == DP_LOG && first + (size_t)row == n - 1 -
+		    (size_t)d->log_back) {
+			ui_fill(g->y + 1 + row, 0, COLS, ROLE_SELECTED);
+			role = ROLE_SELECTED;	/* what Enter opens */
+		}
 		if (strlen(text) > 20 && text[10] == 'T' && text[19] == 'Z' &&
 		    (sp = strchr(text, ' ')) != NULL) {
 			ui_textf(g->y + 1 + row, 1, 9, ROLE_DIM, "%.8s",

@@ -292,8 +292,8 @@ prompt_reject_all(void)
 /* ------------------------------------------------------------ draw */
 
 static int
-draw_line(const struct prompt_line *l, int y, int x, int w, int first,
-    int last, int *skip)
+draw_line(const struct prompt_line *l, int y, int x, int w, int last,
+    int *skip)
 {
 	char	**parts;
 	size_t	  n, i;
@@ -320,7 +320,6 @@ draw_line(const struct prompt_line *l, int y, int x, int w, int first,
 		ui_text(y + used, x + lw, w - lw, l->role, parts[i]);
 		used++;
 	}
-	(void)first;
 	ui_free_lines(parts);
 	return used;
 }
@@ -381,7 +380,7 @@ prompt_draw(void *arg)
 	y = y0 + 1;
 	skip = p->scroll;
 	for (i = 0; i < p->nlines && y <= last; i++)
-		y += draw_line(&p->lines[i], y, ix, iw, 0, last, &skip);
+		y += draw_line(&p->lines[i], y, ix, iw, last, &skip);
 	if (p->maxscroll > 0)
 		ui_textf(last + 1, ix + iw - 24, 24, ROLE_DIM,
 		    "Up/Down: more (%d/%d)", p->scroll, p->maxscroll);

@@ -181,7 +181,6 @@ struct wizard {
 	size_t		 ndrows;
 	struct disc_result *disc;
 	char		*disc_email;	/* what it ran for */
-	volatile int	 disc_cancel_dummy;
 
 	/* 3 Servers */
 	struct ui_widget ihost, iport, isec, shost, sport, ssec, user;
@@ -522,7 +521,7 @@ source_addr(const struct addrinfo *ai, char *out, size_t len)
 
 static int
 step_resolve(struct wtask *t, const char *proto, const struct endpoint *ep,
-    char *src, size_t srclen, struct mc_err *err)
+    char *src, size_t srclen, long long *ms, struct mc_err *err)
 {
 	struct addrinfo	 hints, *res, *ai;
 	char		 name[32], port[8], addrs[200] = "", a[NET_ADDR_MAX];
@@ -537,8 +536,8 @@ step_resolve(struct wtask *t, const char *proto, const struct endpoint *ep,
 	if ((rc = getaddrinfo(ep->host, port, &hints, &res)) != 0) {
 		mc_err_set(err, MCE_RESOLVE, "Cannot find the address of %s: "
 		    "%s.", ep->host, gai_strerror(rc));
-		tstep(t, STEP_FAIL, name, mc_now_ms() - t0, "%s", err->msg);
-		return -1;
+		*ms = mc_now_ms() - t0;
+		return -1;		/* the caller says so (test_fail) */
 	}
 	source_addr(res, src, srclen);
 	for (ai = res; ai != NULL && n < 3; ai = ai->ai_next, n++) {
@@ -557,7 +556,7 @@ step_resolve(struct wtask *t, const char *proto, const struct endpoint *ep,
 /* A plain TCP connect first: tells refused from filtered, and the source. */
 static int
 step_connect(struct wtask *t, const char *proto, const struct endpoint *ep,
-    char *src, size_t srclen, struct mc_err *err)
+    char *src, size_t srclen, long long *ms, struct mc_err *err)
 {
 	struct net_probe	 probe;
 	struct net_conn		*c;
@@ -571,8 +570,8 @@ step_connect(struct wtask *t, const char *proto, const struct endpoint *ep,
 	if (probe.local_addr[0] != '\0')
 		snprintf(src, srclen, "%s", probe.local_addr);
 	if (c == NULL) {
-		tstep(t, STEP_FAIL, name, mc_now_ms() - t0, "%s", err->msg);
-		return -1;
+		*ms = mc_now_ms() - t0;
+		return -1;		/* the caller says so (test_fail) */
 	}
 	tstep(t, STEP_OK, name, mc_now_ms() - t0, "%s port %d, from %s",
 	    c->peer_addr, ep->port, c->local_addr);
@@ -620,10 +619,17 @@ test_fail(struct wtask *t, struct test_result *r, const char *proto,
 		    "the password and type it again.");
 		break;
 	case MCE_TIMEOUT:
-		r->advice = xasprintf("%s:%d did not answer in %d s. Port "
-		    "filtered? Ask IT to allowlist %s for %s port %d, or check "
-		    "the port and security.", ep->host, ep->port, t->timeout,
-		    src, ep->host, ep->port);
+		if (strcmp(row, "connect") == 0)
+			r->advice = xasprintf("No answer from %s port %d in "
+			    "%d s: port filtered? Ask IT to allowlist %s (this "
+			    "machine) for %s port %d.", ep->host, ep->port,
+			    t->timeout, src, ep->host, ep->port);
+		else
+			r->advice = xasprintf("%s:%d took the connection but "
+			    "said nothing for %d s. Is it a mail server, and is "
+			    "the security right (implicit TLS on 993/465, "
+			    "STARTTLS on 143/587)?", ep->host, ep->port,
+			    t->timeout);
 		break;
 	case MCE_REFUSED:
 		r->advice = xasprintf("Nothing listens on %s port %d: check "
@@ -718,6 +724,7 @@ test_imap_open(struct wtask *t, struct test_result *r,
 	struct imap_session	*s;
 	long long		 t0;
 
+	mc_err_clear(&err);
 	memset(&tc, 0, sizeof tc);
 	tc.store = t->store;
 	tc.prompt = wiz_prompt;
@@ -737,8 +744,7 @@ test_imap_open(struct wtask *t, struct test_result *r,
 	r->courier = s->sw == SW_COURIER;
 	if (r->courier)
 		tstep(t, STEP_WARN, "imap.server", s->greeting_ms, "Courier-"
-		    "IMAP: not supported by the CRM's requirements; sync works, "
-		    "but `mailconn check` fails this requirement");
+		    "IMAP: not supported (see below)");
 	else
 		tstep(t, STEP_OK, "imap.server", s->greeting_ms, "%s%s%s%s%s",
 		    server_sw_name(s->sw), s->id_version != NULL ? " " : "",
@@ -755,9 +761,9 @@ test_imap_rest(struct wtask *t, struct test_result *r,
 {
 	struct mc_err	 err;
 	long long	 t0;
-	size_t		 i;
 	int		 sent;
 
+	mc_err_clear(&err);
 	tstep(t, STEP_RUNNING, "imap.login", 0, "as %s", t->user);
 	t0 = mc_now_ms();
 	if (imap_login(s, t->user, t->password, &err) != 0) {
@@ -774,8 +780,6 @@ test_imap_rest(struct wtask *t, struct test_result *r,
 		return -1;
 	}
 	sent = r->sent = imap_find_sent(r->folders, r->nfolders);
-	for (i = 0; i < r->nfolders && sent < 0; i++)
-		;
 	if (sent < 0)
 		tstep(t, STEP_WARN, "imap.folders", mc_now_ms() - t0, "%zu "
 		    "folders; no Sent folder found (sent mail is not kept)",
@@ -794,17 +798,19 @@ test_imap(struct wtask *t, struct test_result *r)
 	struct imap_session	*s = NULL;
 	char			 src[NET_ADDR_MAX] = "this machine";
 	struct mc_err		 err;
+	long long		 ms = 0;
 	int			 rc;
 
+	mc_err_clear(&err);
 	fill_endpoint(t, 0, &ep);
-	if (step_resolve(t, "imap", &ep, src, sizeof src, &err) != 0) {
-		test_fail(t, r, "imap", &ep, src, "resolve", &err, 0);
+	if (step_resolve(t, "imap", &ep, src, sizeof src, &ms, &err) != 0) {
+		test_fail(t, r, "imap", &ep, src, "resolve", &err, ms);
 		return -1;
 	}
 	if (t->cancel)
 		return -1;
-	if (step_connect(t, "imap", &ep, src, sizeof src, &err) != 0) {
-		test_fail(t, r, "imap", &ep, src, "connect", &err, 0);
+	if (step_connect(t, "imap", &ep, src, sizeof src, &ms, &err) != 0) {
+		test_fail(t, r, "imap", &ep, src, "connect", &err, ms);
 		return -1;
 	}
 	if (t->cancel || test_imap_open(t, r, &ep, src, &s) != 0)
@@ -843,15 +849,16 @@ test_smtp(struct wtask *t, struct test_result *r)
 	long long		 t0;
 	int			 rc = -1;
 
+	mc_err_clear(&err);
 	fill_endpoint(t, 1, &ep);
-	if (step_resolve(t, "smtp", &ep, src, sizeof src, &err) != 0) {
-		test_fail(t, r, "smtp", &ep, src, "resolve", &err, 0);
+	if (step_resolve(t, "smtp", &ep, src, sizeof src, &t0, &err) != 0) {
+		test_fail(t, r, "smtp", &ep, src, "resolve", &err, t0);
 		return -1;
 	}
-	if (t->cancel || step_connect(t, "smtp", &ep, src, sizeof src,
+	if (t->cancel || step_connect(t, "smtp", &ep, src, sizeof src, &t0,
 	    &err) != 0) {
 		if (!t->cancel)
-			test_fail(t, r, "smtp", &ep, src, "connect", &err, 0);
+			test_fail(t, r, "smtp", &ep, src, "connect", &err, t0);
 		return -1;
 	}
 	memset(&tc, 0, sizeof tc);
@@ -894,6 +901,7 @@ test_password(struct wtask *t, struct test_result *r)
 	struct mc_err	 err;
 	char		*pw;
 
+	mc_err_clear(&err);
 	if (t->password != NULL && *t->password != '\0')
 		return 0;
 	if (t->password_cmd == NULL || secret_run_command(t->password_cmd, 30,
@@ -920,8 +928,8 @@ test_main(void *arg)
 	size_t			 i;
 	int			 rc = -1;
 
-	r->sent = -1;
 	mc_err_clear(&err);
+	r->sent = -1;
 	if (test_password(t, r) == 0 && test_imap(t, r) == 0) {
 		if (t->smtp_host == NULL) {
 			for (i = NIMAP; i < NTEST; i++)
@@ -989,6 +997,7 @@ forget_secrets(struct wtask *t)
 	struct secret_key	 k;
 	struct mc_err		 err;
 
+	mc_err_clear(&err);
 	if (t->acct->password_command != NULL)
 		return;
 	secret_key_for(t->acct, "imap", &k);
@@ -1478,7 +1487,6 @@ build_account(struct wizard *wz)
 {
 	struct account	*a;
 	char		*name = trimmed(&wz->account), *md;
-	struct account	 tmp;
 
 	a = account_new(name);
 	free(name);
@@ -1497,10 +1505,32 @@ build_account(struct wizard *wz)
 		a->maildir = mc_expand_tilde(md);
 		free(md);
 	}
-	a->folders = NULL;
-	memset(&tmp, 0, sizeof tmp);
 	account_defaults(a);
 	return a;
+}
+
+/*
+ * A folder name as a pattern that matches only itself (sync.c reads them
+ * with fnmatch): glob characters escaped ("[Gmail]/Sent Mail" has one),
+ * quoted when it has a blank.
+ */
+static char *
+folder_literal(const char *name)
+{
+	char	*out = xmalloc(2 * strlen(name) + 3), *o = out;
+	int	 blank = strpbrk(name, " \t") != NULL;
+
+	if (blank)
+		*o++ = '"';
+	for (; *name != '\0'; name++) {
+		if (strchr("*?[]\\", *name) != NULL)
+			*o++ = '\\';
+		*o++ = *name;
+	}
+	if (blank)
+		*o++ = '"';
+	*o = '\0';
+	return out;
 }
 
 /* "*" when every folder is ticked, else "* !A !B" or the ticked list. */
@@ -1520,9 +1550,7 @@ folder_patterns(const struct ui_list *l)
 	for (i = 0; i < l->n; i++) {
 		if ((l->items[i].checked != 0) == excl)
 			continue;
-		q = strchr(l->items[i].text, ' ') != NULL ?
-		    xasprintf("\"%s\"", l->items[i].text) :
-		    xstrdup(l->items[i].text);
+		q = folder_literal(l->items[i].text);
 		n = xasprintf("%s%s%s%s", s, *s != '\0' ? " " : "",
 		    excl ? "!" : "", q);
 		free(q);
@@ -1582,11 +1610,9 @@ start_save(struct wizard *wz)
 	t->password = xstrdup(text_of(&wz->pass));
 	t->config_path = xstrdup(wz->cfg->path);
 	srows_clear(wz);
-	if (t->acct->password_command == NULL) {
-		srows_add(wz, "keyring: imap");
-		if (t->acct->smtp_host != NULL)
-			srows_add(wz, "keyring: smtp");
-	}
+	srows_add(wz, "keyring: imap");
+	if (t->acct->password_command == NULL && t->acct->smtp_host != NULL)
+		srows_add(wz, "keyring: smtp");
 	for (i = 0; i < wz->npins; i++) {
 		if (!pin_wanted(t->acct, &wz->pins[i]))
 			continue;
@@ -2207,15 +2233,15 @@ static void
 quit_draw(void *arg)
 {
 	struct wizard	*wz = arg;
-	int		 w = 52, h = 7, y = (LINES - h) / 2, x = (COLS - w) / 2;
+	int		 w = 60, h = 8, y = (LINES - h) / 2, x = (COLS - w) / 2;
 
 	ui_form_undraw(&wz->qform);
 	ui_box(y, x, h, w, ROLE_WARN, "Quit setup?");
-	ui_text(y + 2, x + 3, w - 6, ROLE_TEXT, "Nothing has been saved: no "
-	    "account, password or pin.");
+	ui_wrap(y + 2, x + 3, w - 6, 2, ROLE_TEXT, "Nothing has been saved: "
+	    "no account, no password in the keyring, no pinned certificate.");
 	x += 3;
-	x += ui_draw_button(&wz->qform, &wz->q_stay, y + 4, x) + 2;
-	ui_draw_button(&wz->qform, &wz->q_quit, y + 4, x);
+	x += ui_draw_button(&wz->qform, &wz->q_stay, y + 5, x) + 2;
+	ui_draw_button(&wz->qform, &wz->q_quit, y + 5, x);
 }
 
 static void
@@ -2363,15 +2389,14 @@ draw_disc_summary(struct wizard *wz, int y, int room)
 {
 	struct ui_check	*c, *last = NULL, sum;
 	size_t		 i, nfail = 0;
-	int		 pass, end = y + room;
+	int		 pass, probe, end = y + room;
 	char		*d;
 
 	for (pass = 0; pass < 3; pass++) {
 		for (i = 0; i < wz->ndrows && y < end; i++) {
 			c = &wz->drows[i];
-			/* a probe's name starts with its security */
-			int probe = strchr(c->name, ':') != NULL;
-
+			/* a probe's row is "SECURITY HOST:PORT" */
+			probe = strchr(c->name, ':') != NULL;
 			if (c->name[0] == '_' && c->status == STEP_SKIP)
 				continue;	/* "no record": in DNS SRV */
 			if (pass == 0 && !probe)
@@ -2510,14 +2535,14 @@ draw_password(struct wizard *wz)
 		ui_wrap(y + 5, LX, COLS - 4, 3, ROLE_WARN, "There is no "
 		    "usable keyring here, so mailconn cannot keep the "
 		    "password. Give a command that prints it instead.");
-		ui_wrap(y + 7, LX, COLS - 4, 2, ROLE_DIM, wz->keyring_why);
+		ui_wrap(y + 7, LX, COLS - 4, 3, ROLE_DIM, wz->keyring_why);
 	} else {
 		ui_textf(y + 5, LX, COLS - 4, ROLE_PROGRESS, "%s checking for "
 		    "a keyring...", ui_spinner());
 		ui_animate();
 	}
-	labelled(wz, &wz->pcmd, y + 10, "Password command", fw);
-	hint(y + 11, ROLE_DIM, wz->keyring < 0 ? "required here, e.g. pass "
+	labelled(wz, &wz->pcmd, y + 11, "Password command", fw);
+	hint(y + 12, ROLE_DIM, wz->keyring < 0 ? "required here, e.g. pass "
 	    "show mail/work" : "optional, instead of the keyring, e.g. pass "
 	    "show mail/work");
 	buttons(wz, bottom(), &wz->pw_back, &wz->pw_next, NULL);
@@ -2550,6 +2575,30 @@ draw_failure(const struct test_result *r, int y, int left)
 		n = ui_wrap(y, LX, COLS - 4, left - 1, ROLE_ERROR, r->what);
 	if (r->advice != NULL)
 		ui_wrap(y + n, LX, COLS - 4, left - n, ROLE_WARN, r->advice);
+}
+
+/* A step that has run for a while: say how long mailconn will wait. */
+static void
+draw_waiting(struct wizard *wz, int y)
+{
+	const struct ui_check	*c;
+	long long		 ms;
+	size_t			 i;
+	int			 limit = wz->opts.timeout > 0 ? wz->opts.timeout :
+				    15;
+
+	for (i = 0; i < NTEST; i++) {
+		c = &wz->trows[i];
+		if (c->status != STEP_RUNNING || strstr(c->name, "cert") != NULL)
+			continue;
+		ms = mc_now_ms() - c->started;
+		if (ms < 2000)
+			return;
+		ui_textf(y, LX, COLS - 4, ROLE_WARN, "No answer for %lld s; "
+		    "mailconn gives up after %d s. Esc goes back.", ms / 1000,
+		    limit);
+		return;
+	}
 }
 
 /* 1 when no SMTP row has news: its title alone says enough. */
@@ -2597,11 +2646,17 @@ draw_test(struct wizard *wz)
 	if (wz->test_state == 1 && prompt_pending())
 		ui_text(y, LX, COLS - 4, ROLE_WARN, "A certificate needs "
 		    "your decision: nothing is sent until you answer.");
+	else if (wz->test_state == 2 && wz->tres != NULL && wz->tres->courier)
+		ui_wrap(y, LX, COLS - 4, left, ROLE_WARN, "Works, with a "
+		    "warning: this is Courier-IMAP, which the requirements "
+		    "mailconn checks do not support. Sync works, but `mailconn "
+		    "check` reports it as failed; ask IT whether the mailbox can "
+		    "move to another IMAP server. Next: the folders.");
 	else if (wz->test_state == 2)
-		ui_wrap(y, LX, COLS - 4, left, wz->tres != NULL &&
-		    wz->tres->courier ? ROLE_WARN : ROLE_OK, wz->tres != NULL &&
-		    wz->tres->courier ? "Works, with the warning above. Next: "
-		    "the folders." : "All good. Next: choose the folders.");
+		ui_text(y, LX, COLS - 4, ROLE_OK, "All good. Next: choose the "
+		    "folders.");
+	else if (wz->test_state == 1)
+		draw_waiting(wz, y);
 	else if (wz->test_state == -1 && wz->tres != NULL)
 		draw_failure(wz->tres, y, left);
 	buttons(wz, bottom(), &wz->test_back, &wz->test_way, &wz->test_next);
@@ -2636,9 +2691,8 @@ review_line(int *y, const char *label, const char *fmt, ...)
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	ui_text(*y, LX, 16, ROLE_DIM, label);
-	ui_text(*y, LX + 17, COLS - LX - 19, ROLE_TEXT, s);
+	*y += ui_wrap(*y, LX + 17, COLS - LX - 19, 2, ROLE_TEXT, s);
 	free(s);
-	(*y)++;
 }
 
 static void
@@ -2656,8 +2710,11 @@ draw_review(struct wizard *wz, int *y)
 		    smtp_secs[wz->ssec.choice]);
 	else
 		review_line(y, "SMTP", "none");
-	review_line(y, "Password", "%s", pc != NULL ? "from the command (not "
-	    "stored)" : "into the keyring");
+	if (pc != NULL)
+		review_line(y, "Password", "from `%s` (not stored)%s", pc,
+		    wz->keyring < 0 ? ": there is no keyring here" : "");
+	else
+		review_line(y, "Password", "into the keyring");
 	review_line(y, "Certificates", "%zu to pin (accepted always)",
 	    wz->npins);
 	review_line(y, "Folders", "%s", pat);

@@ -72,7 +72,7 @@ st=$(awk '{ print $22 }' "/proc/$new/stat")
 echo "dovecot-main $new $st" >> "$TB/pids"
 "$PY3" "$PROBE" wait --deadline 10 "imaps:$IMAPS_PORT" "imap:$IMAP_PORT" ||
     fail "Dovecot did not come back"
-wait_for sh -c "! kill -0 $SPID 2>/dev/null" --deadline 60 ||
+wait_for sh -c "! kill -0 $SPID 2>/dev/null" --deadline 90 ||
     fail "mailconn did not finish after the restart"
 wait "$SPID" && rc=0 || rc=$?
 assert_eq "$rc" 0 "sync --once across a Dovecot restart ($(cat "$TEST_DIR/restart.err"))"
@@ -88,6 +88,25 @@ grep 'sync-restart' "$LOG" | sed -n '/: backoff [0-9]*s/,$p' |
 # ---- two connections allowed ------------------------------------------------
 "$TESTBED" set-max-conn "$TB" 2
 defer "$TESTBED" set-max-conn "$TB" 20
+# (login processes from before the reload may still serve a moment)
+limited() {
+	"$PY3" - <<-'EOF'
+	import imaplib, os, ssl, sys
+	ctx = ssl.create_default_context(cafile=os.environ["MC_CA"])
+	ms = []
+	for i in range(3):
+	    m = imaplib.IMAP4_SSL("localhost", int(os.environ["IMAPS_PORT"]),
+	        ssl_context=ctx)
+	    m._encoding = "utf-8"
+	    try:
+	        m.login(os.environ["MC_USER2"], os.environ["MC_PASS2"])
+	    except imaplib.IMAP4.error as e:
+	        sys.exit(0 if i == 2 and b"[LIMIT]" in str(e).encode() else 1)
+	    ms.append(m)
+	sys.exit(1)
+	EOF
+}
+wait_for limited --deadline 15 || fail "Dovecot does not limit to 2 connections"
 acct sync-limit "$TEST_DIR/limit"
 EXPECT_TIMEOUT=90 expect_rc 0 "$T" events sync-limit --once
 ev=$OUT

@@ -125,9 +125,12 @@ assert_contains "$OUT" "TOTAL ok" "the pool's copy equals the server"
 
 # ---- IDLE: new mail within 2 s ---------------------------------------------
 BROOT=$TEST_DIR/bob
+dove mailbox delete -u "$MC_USER2" -r -s mcs-poll >/dev/null 2>&1 || true
+"$PY3" "$FILL" --maildir "$MAIL_ROOT2" --folder mcs-poll/P --count 1 \
+    --seed poll
 write_account sync-bob email="$MC_USER2" imap-host=localhost \
     imap-port="$IMAPS_PORT" ca-file="$MC_CA" maildir="$BROOT" \
-    folders="INBOX"
+    folders="INBOX mcs-poll/*" poll-interval=10
 expect_rc 0 "$MAILCONN" password set sync-bob <<<"$MC_PASS2"
 "$MAILCONN" sync sync-bob </dev/null >"$TEST_DIR/daemon.out" \
     2>"$TEST_DIR/daemon.err" &
@@ -150,6 +153,17 @@ out=$(imap_py "$IMAPS_PORT" "$MC_USER2" "$MC_PASS2" <<-EOF
 	EOF
 )
 assert_match "$out" "^IDLE [01]\.[0-9]+$" "new mail in the Maildir within 2 s"
+# The other folders are polled (poll-interval 10 s), and a folder created
+# on the server meanwhile is found by the LIST of the next poll.
+[ "$(ls "$BROOT/mcs-poll/P/"{cur,new} | grep -c ,U=)" = 1 ] ||
+    fail "mcs-poll/P not synced"
+"$PY3" "$FILL" --maildir "$MAIL_ROOT2" --folder mcs-poll/P --count 1 \
+    --start 2 --seed poll
+"$PY3" "$FILL" --maildir "$MAIL_ROOT2" --folder mcs-poll/Q --count 1 \
+    --seed poll
+polled() { [ "$(ls "$BROOT/mcs-poll/P/"{cur,new} 2>/dev/null | grep -c ,U=)" = 2 ] &&
+    [ "$(ls "$BROOT/mcs-poll/Q/"{cur,new} 2>/dev/null | grep -c ,U=)" = 1 ]; }
+wait_for polled --deadline 25 || fail "the poll did not bring the new mail"
 # SIGTERM: a clean stop, exit 0
 kill -TERM "$DPID"
 wait_for sh -c "! kill -0 $DPID 2>/dev/null" --deadline 10 ||

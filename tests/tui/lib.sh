@@ -96,13 +96,13 @@ tui_wait() {
 
 # tui_wait_joined REGEX [SECONDS]: like tui_wait, on the screen's lines
 # joined into one (for wrapped text: a line break took a blank with it,
-# and the next line starts with the indent, so joining with "" fits).
+# joined with one blank, runs of blanks squeezed).
 tui_wait_joined() {
 	local re=$1 end
 	tick
 	end=$(( NOW + ${2:-10} * 1000 ))
 	while [ "$NOW" -lt "$end" ]; do
-		if tmx capture-pane -p -t mc | sed 's/^ //' | tr '\n' ' ' |
+		if tmx capture-pane -p -t mc | sed 's/^ *//' | tr '\n' ' ' | tr -s ' ' |
 		    grep -Eq -- "$re"; then
 			return 0
 		fi
@@ -285,4 +285,14 @@ tui_moves() {
 	done
 	fail "the line /$1/ did not change in ${2:-5}s: $MOVED_FROM"
 	return 1
+}
+
+# tui_click ROW COL: a left click there, press then release (xterm X10
+# mouse reports, which TERM=tmux-256color's kmous announces), 0-based.
+tui_click() {
+	local x y
+	x="\\0$(printf %o $((33 + $2)))"
+	y="\\0$(printf %o $((33 + $1)))"
+	tmx send-keys -t mc -l -- "$(printf '\033[M %b%b\033[M#%b%b' \
+	    "$x" "$y" "$x" "$y")"
 }

@@ -12,6 +12,7 @@ tui_moves 'TLS +[0-9.]+ s +TLS handshake' 2 || return
 m1="$MOVED_FROM -> $MOVED_TO"
 tui_moves 'TLS +[0-9.]+ s +TLS handshake' 2 || return
 pass "the spinner keeps turning: $m1, then $MOVED_FROM -> $MOVED_TO"
+tui_wait 'No answer for [0-9]+ s; mailconn gives up after 15 s' 5 || return
 tui_shot 5g-test-stalled
 tick; t0=$NOW
 tui_keys Escape

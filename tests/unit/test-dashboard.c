@@ -404,6 +404,13 @@ test_slot_rows(void **state)
 	slot_ev(m, "work", 2, "all", SLOT_CLOSED, NULL, 0, T0);
 	assert_string_equal(a->slots[1].text, "closed");
 	assert_string_equal(a->slots[1].role, "Sent");
+	/* so does every change while the pool stops */
+	dash_model_set_run(m, 0, DASH_RUN_PAUSING, NULL);
+	slot_ev(m, "work", 3, "all", SLOT_IDLE, "idle", 0, T0);
+	assert_string_equal(a->slots[2].role, "folders");
+	dash_model_set_run(m, 0, DASH_RUN_SYNCING, NULL);
+	slot_ev(m, "work", 3, "all", SLOT_IDLE, "idle", 0, T0);
+	assert_string_equal(a->slots[2].role, "all");
 	/* the pool shrank */
 	{
 		struct event ev = ev_make(EV_POOL, "work");
