@@ -28,6 +28,7 @@
 struct cli {
 	const char	*config_path;	/* --config FILE, or NULL */
 	int		 debug;		/* --debug */
+	const char	*theme;		/* --theme NAME, or NULL */
 };
 
 struct cli_command {

@@ -107,7 +107,12 @@ struct disc_result {
 	int		 cancelled;
 };
 
-/* Progress for a person: a step started (STEP_RUNNING) or ended. */
+/*
+ * Progress for a person: status is an enum step_status (events.h), a step
+ * started (STEP_RUNNING) or ended.  name is the row: "DNS SRV", one per
+ * SRV name ("_imaps._tcp.example.com"), "provider table", "probes", and
+ * one per probe ("imaps imap.example.com:993").  detail may be NULL.
+ */
 typedef void	(*disc_step_fn)(void *arg, int status, const char *name,
 		     long long ms, const char *detail);
 
@@ -122,7 +127,8 @@ struct disc_opts {
 	 */
 	int		 ports[4];
 	const char	*ca_file;	/* extra trust anchor for probes */
-	struct certstore *store;	/* pins: a pinned probe is trusted */
+	struct certstore *store;	/* pins: a pinned probe is trusted;
+					   must outlive abandoned probes */
 	int		 no_dns;	/* skip SRV (tests) */
 	volatile int	*cancel;	/* set non-zero from any thread */
 	disc_step_fn	 step;

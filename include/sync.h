@@ -65,6 +65,8 @@
  * first batch, so tests can prove the recovery from each one; "stop"
  * raises SIGSTOP once after the 20th message received, so a test can break
  * the server in the middle of a download and then let the process go on.
+ * MAILCONN_NO_CONDSTORE=1 syncs as with a server without CONDSTORE and
+ * QRESYNC (Courier): full flag comparison, expunges by UID SEARCH.
  *
  * Threads: everything here runs on the slot's thread except
  * sync_idle_interrupt() and the stop flag, which any thread may use.

@@ -60,7 +60,10 @@ struct ui_screen {
 	const char	*name;		/* heading of its help */
 	void		(*draw)(void *);
 	void		(*key)(void *, int key);
-	/* An engine event (not EV_CERT_PROMPT); the loop frees it after. */
+	/*
+	 * An engine event (not EV_CERT_PROMPT); the loop frees it after.
+	 * To keep ev->data, take it and set ev->data to NULL.
+	 */
 	void		(*event)(void *, struct event *);
 	/* 1 while a text field has the focus: `?` is then a character. */
 	int		(*typing)(void *);

@@ -29,6 +29,7 @@
 #define T_FOLDERS	2	/* state.db counts: data = struct finfo_set */
 
 #define DRAIN_MAX	4096	/* events per turn; the rest next turn */
+#define LOG_BACKLOG	2000	/* log lines queued at most (the pane's) */
 
 struct engine {
 	const struct account	*a;	/* lives in one of app->cfgs */
@@ -64,6 +65,8 @@ struct app {
 	size_t			 neng;
 	int			 quitting;
 	long long		 deadline;
+	int			 log_queued;	/* atomic: EV_LOG not drained */
+	int			 log_dropped;	/* atomic: lines not queued */
 
 	pthread_mutex_t		 lock;	/* the rest: pump and worker */
 	pthread_cond_t		 cond;
@@ -112,13 +115,27 @@ dash_trust(const struct trust_request *req, void *arg)
 	return a;
 }
 
-/* Any thread, log mutex held: a copy of the line for the log pane. */
+/*
+ * Any thread, log mutex held: a copy of the line for the log pane.  Not
+ * protocol traces (--debug: a line per line on the wire, the log file has
+ * them), and not more than the pane keeps while the UI is behind.
+ */
 static void
 dash_log_sink(enum mc_log_level level, const char *line, void *arg)
 {
 	struct app	*app = arg;
-	struct event	*ev = event_new(EV_LOG);
+	struct event	*ev;
+	const char	*sp = strchr(line, ' ');
 
+	if (sp != NULL && strncmp(sp, " TRACE ", 7) == 0)
+		return;
+	if (__atomic_add_fetch(&app->log_queued, 1, __ATOMIC_RELAXED) >
+	    LOG_BACKLOG) {
+		__atomic_sub_fetch(&app->log_queued, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&app->log_dropped, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	ev = event_new(EV_LOG);
 	ev->status = (int)level;
 	ev->text = xstrdup(line);
 	events_post(app->dq, ev);
@@ -496,12 +513,28 @@ handle(struct app *app, struct event *ev)
 			    fs->n);
 		break;
 	default:
+		if (ev->type == EV_LOG)
+			__atomic_sub_fetch(&app->log_queued, 1,
+			    __ATOMIC_RELAXED);
 		dash_model_event(app->m, ev, mc_now_ms(), time(NULL));
 		if (ev->type == EV_FOLDER_PROGRESS && ev->status == 1 &&
 		    (e = engine_find(app, ev->account)) != NULL)
 			want_counts(app, e);
 		break;
 	}
+}
+
+/* The pane says how many lines it could not show. */
+static void
+log_skipped(struct app *app, int n)
+{
+	struct event	*ev = event_new(EV_LOG);
+
+	ev->status = MC_LOG_WARN;
+	ev->text = xasprintf("(%d log line%s not shown here: too many at "
+	    "once; the log file has them)", n, n == 1 ? "" : "s");
+	dash_model_event(app->m, ev, mc_now_ms(), time(NULL));
+	event_free(ev);
 }
 
 static void
@@ -515,6 +548,9 @@ op_drain(void *arg)
 		handle(app, ev);
 		event_free(ev);
 	}
+	if ((n = __atomic_exchange_n(&app->log_dropped, 0,
+	    __ATOMIC_RELAXED)) > 0)
+		log_skipped(app, n);
 	pthread_mutex_lock(&app->lock);
 	app->outstanding = 0;
 	pthread_cond_signal(&app->cond);

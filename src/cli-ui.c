@@ -164,7 +164,7 @@ cli_setup(struct cli *cli, int argc, char **argv)
 {
 	struct wizard_opts	 o;
 	struct config		*cfg;
-	const char		*theme = NULL;
+	const char		*theme = cli->theme;	/* setup --theme wins */
 	int			 rc;
 
 	memset(&o, 0, sizeof o);

@@ -1,7 +1,7 @@
 /*
  * main.c -- global options, then one command from cli_commands[].
  *
- *   mailconn [--config FILE] [--debug] COMMAND [ARGS...]
+ *   mailconn [--config FILE] [--debug] [--theme NAME] [COMMAND [ARGS...]]
  *   mailconn --version | --help
  *
  * The log file is opened for every command (with --debug: protocol traces,
@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-dashboard.h"
+#include "cli-ui.h"
 #include "cli-send.h"
 #include "cli-sync.h"
 #include "log.h"
@@ -22,7 +24,6 @@
 #include "util.h"
 #include "version.h"
 
-static int	 cli_unavailable(struct cli *, int, char **);
 static int	 cli_help(struct cli *, int, char **);
 static void	 usage(FILE *);
 
@@ -45,8 +46,14 @@ const struct cli_command cli_commands[] = {
 	{ "password", cli_password,
 	  "password set ACCOUNT [--imap|--smtp] | forget ACCOUNT",
 	  "store or forget an account's password in the keyring" },
-	{ "setup", cli_unavailable, "setup",
-	  "set up an account (not in this version)" },
+	{ "dashboard", cli_dashboard, "[dashboard] [-a ACCOUNT] [--theme NAME]",
+	  "watch the accounts sync (the wizard when there is none); the "
+	  "default" },
+	{ "setup", cli_setup,
+	  "setup [--theme NAME] [--email ADDR] [--name NAME] [--account NAME]\n"
+	  "        [--imap HOST[:PORT]] [--imap-security imaps|starttls|none]\n"
+	  "        [--smtp HOST[:PORT]] [--smtp-security smtps|starttls|none]",
+	  "set up an account with the wizard" },
 	{ "sync", cli_sync, "sync [--once] [ACCOUNT]",
 	  "download mail into the local Maildir (keeps IDLE going)" },
 	{ "send", cli_send, CLI_SEND_USAGE, CLI_SEND_HELP },
@@ -59,23 +66,11 @@ usage(FILE *fp)
 {
 	const struct cli_command	*c;
 
-	fprintf(fp, "usage: mailconn [--config FILE] [--debug] COMMAND "
-	    "[ARGS]\n       mailconn --version | --help\n\ncommands:\n");
+	fprintf(fp, "usage: mailconn [--config FILE] [--debug] [--theme NAME] "
+	    "[COMMAND [ARGS]]\n       mailconn --version | --help\n\ncommands:\n");
 	for (c = cli_commands; c->name != NULL; c++)
 		fprintf(fp, "  %-9s %s\n", c->name, c->help);
 	fprintf(fp, "\nSee mailconn(1) and mailconn.conf(5).\n");
-}
-
-/* Commands of later versions: say so plainly, pretend nothing. */
-static int
-cli_unavailable(struct cli *cli, int argc, char **argv)
-{
-	(void)cli;
-	(void)argc;
-	cli_error("'%s' is not implemented in this version (%s); available "
-	    "now: check, certs, accounts, password, sync, send.", argv[0],
-	    MC_VERSION);
-	return CLI_EXIT_UNAVAILABLE;
 }
 
 static int
@@ -100,6 +95,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config",	required_argument,	NULL, 'c' },
 		{ "debug",	no_argument,		NULL, 'd' },
+		{ "theme",	required_argument,	NULL, 't' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -120,6 +116,9 @@ main(int argc, char **argv)
 		case 'd':
 			cli.debug = 1;
 			break;
+		case 't':
+			cli.theme = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return CLI_EXIT_OK;
@@ -136,11 +135,11 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
-		/* The dashboard and the wizard come with the TUI. */
-		cli_error("the dashboard is not implemented in this version "
-		    "(%s); see `mailconn --help` for the commands there are.",
-		    MC_VERSION);
-		return CLI_EXIT_UNAVAILABLE;
+		/* Plain `mailconn`: the dashboard (the wizard when empty). */
+		static char	*dashboard_argv[] = { "dashboard", NULL };
+
+		argc = 1;
+		argv = dashboard_argv;
 	}
 	if ((c = cli_find_command(argv[0])) == NULL) {
 		cli_error("unknown command '%s'.", argv[0]);

@@ -391,8 +391,10 @@ pick_task(struct slot *sl, int *idx, int *secs)
 
 			if (!mine)
 				continue;
-			/* the IDLE folder is polled only without IDLE */
+			/* the IDLE folder is polled only without IDLE (or
+			 * when it failed) */
 			if (sl->can_idle && fe->role != R_OTHER &&
+			    !fe->failed &&
 			    ((fe->role == R_INBOX) || !(d & D_INBOX)))
 				continue;
 			fe->need = 1;
@@ -425,9 +427,11 @@ pick_task(struct slot *sl, int *idx, int *secs)
 		return pass_complete_locked(p) ? T_EXIT : T_WAIT;
 
 	idle_f = -1;
-	if ((d & D_INBOX) && p->inbox >= 0 && p->fv[p->inbox].present)
+	if ((d & D_INBOX) && p->inbox >= 0 && p->fv[p->inbox].present &&
+	    !p->fv[p->inbox].failed)
 		idle_f = p->inbox;
-	else if ((d & D_SENT) && p->sent >= 0 && p->fv[p->sent].present)
+	else if ((d & D_SENT) && p->sent >= 0 && p->fv[p->sent].present &&
+	    !p->fv[p->sent].failed)
 		idle_f = p->sent;
 	*secs = (int)((sl->next_poll - now + 999) / 1000);
 	if (*secs < 1)
@@ -756,8 +760,14 @@ slot_sync(struct slot *sl, int idx)
 		sl->selected = -1;
 		fe->tries++;
 		snprintf(fe->err, sizeof fe->err, "%s", err.msg);
-		if (p->once && fe->tries >= FOLDER_TRIES &&
-		    err.kind != MCE_CANCELLED) {
+		/*
+		 * The server refused the folder (NO): again at the next poll,
+		 * not in a loop.  A broken connection: again after the
+		 * reconnect, a few times in one --once pass.
+		 */
+		if (err.kind != MCE_CANCELLED && ((!p->once &&
+		    (err.kind == MCE_SERVER || err.kind == MCE_NOTFOUND)) ||
+		    (p->once && fe->tries >= FOLDER_TRIES))) {
 			fe->need = 0;
 			fe->failed = 1;
 		}
@@ -1203,10 +1213,11 @@ slots_wait(struct slots *p, struct mc_err *err)
 		*err = p->fatal_err;
 		return -1;
 	}
+	if (!p->once)
+		return 0;	/* stopped: failures were logged, retried at polls */
 	list[0] = '\0';
 	for (i = 0; i < p->nf; i++) {
-		if (!p->fv[i].present || (!p->fv[i].failed &&
-		    !(p->once && p->fv[i].need)))
+		if (!p->fv[i].present || (!p->fv[i].failed && !p->fv[i].need))
 			continue;
 		nfailed++;
 		if (len < sizeof list - 1)
@@ -1214,6 +1225,12 @@ slots_wait(struct slots *p, struct mc_err *err)
 			    "%s%s (%s)", nfailed > 1 ? "; " : "",
 			    p->fv[i].f.name, p->fv[i].err[0] ? p->fv[i].err :
 			    "not synced");
+	}
+	if (nfailed > 0 && p->stop) {
+		mc_err_set(err, MCE_CANCELLED, "Stopped before the pass was "
+		    "complete: %d folder%s not synced.", nfailed,
+		    nfailed == 1 ? "" : "s");
+		return -1;
 	}
 	if (nfailed > 0) {
 		mc_err_set(err, MCE_SERVER, "%d folder%s could not be synced: "

@@ -43,6 +43,7 @@ struct sync_ctx {
 	char			*root;
 	struct state		*st;
 	int			 qresync;	/* enabled on this session */
+	int			 no_modseq;	/* test hook: act as without */
 	enum crash_point	 crash;
 };
 
@@ -144,6 +145,8 @@ sync_new(const struct sync_opts *o, struct sync_ctx **out, struct mc_err *err)
 		c->o.batch_msgs = SYNC_BATCH_MSGS;
 	if (c->o.batch_bytes == 0)
 		c->o.batch_bytes = SYNC_BATCH_BYTES;
+	/* Test hook: the path for servers without CONDSTORE (Courier). */
+	c->no_modseq = getenv("MAILCONN_NO_CONDSTORE") != NULL;
 	if (getenv("MAILCONN_CRASH_AT") != NULL) {
 		size_t	i;
 
@@ -218,7 +221,8 @@ sync_session_init(struct sync_ctx *c, struct imap_session *s,
 	int				 rc;
 
 	c->qresync = 0;
-	if (!imap_has_cap(s, "QRESYNC") || !imap_has_cap(s, "ENABLE"))
+	if (c->no_modseq || !imap_has_cap(s, "QRESYNC") ||
+	    !imap_has_cap(s, "ENABLE"))
 		return 0;
 	l = clist_new();
 	cap = mailimap_capability_new(MAILIMAP_CAPABILITY_NAME, NULL,
@@ -705,7 +709,8 @@ do_select(struct run *r, const char *wire, uint32_t *uidvalidity,
 	int				 rc;
 
 	*modseq = 0;
-	if (imap_has_cap(r->s, "CONDSTORE") || r->c->qresync)
+	if (!r->c->no_modseq && (imap_has_cap(r->s, "CONDSTORE") ||
+	    r->c->qresync))
 		rc = mailimap_select_condstore(r->s->imap, wire, modseq);
 	else
 		rc = mailimap_select(r->s->imap, wire);
@@ -725,7 +730,7 @@ do_select(struct run *r, const char *wire, uint32_t *uidvalidity,
 	*uidvalidity = si->sel_uidvalidity;
 	*uidnext = si->sel_uidnext;
 	*exists = si->sel_exists;
-	if (*modseq == 0)
+	if (*modseq == 0 && !r->c->no_modseq)
 		*modseq = resp_modseq(r->s->imap);
 	return 0;
 }

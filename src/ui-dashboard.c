@@ -828,8 +828,8 @@ static const struct ui_binding dash_keys[] = {
 	{ UI_KEY(KEY_HOME), "Home / End", "first / last row (End: follow "
 	  "the log)", DA_HOME, NULL },
 	{ UI_KEY(KEY_END), NULL, NULL, DA_END, NULL },
-	{ 'l', "l", "log level shown: info, debug, error, warn", DA_LEVEL,
-	  NULL },
+	{ 'l', "l", "log pane: next level shown (info, debug, error, warn)",
+	  DA_LEVEL, NULL },
 	{ 'z', "z", "zoom the pane to the whole screen, and back", DA_ZOOM,
 	  NULL },
 	{ '[', "[ / ]", "previous / next account", DA_ACCT_PREV, NULL },
@@ -1020,7 +1020,7 @@ draw_header(struct dash *d, int y, long long now)
 	const char		*state;
 	enum theme_role		 role = ROLE_HEADER;
 	long long		 eta;
-	int			 n, busy, pct;
+	int			 n, busy, pct, stopped;
 
 	ui_fill(y, 0, COLS, ROLE_TEXT);
 	if (a == NULL) {
@@ -1047,14 +1047,16 @@ draw_header(struct dash *d, int y, long long now)
 	else
 		dash_fmt_dur(e, sizeof e, eta);
 	pct = a->total > 0 ? (int)(a->done * 100 / a->total) : 0;
+	stopped = a->run == DASH_RUN_STOPPED && a->why != NULL &&
+	    d->status == NULL;
 	n = 1 + ui_text(y, 1, COLS - 2, ROLE_HEADER, a->name);
-	n += 1 + ui_text(y, n + 1, COLS - n - 2, role, state);
-	n++;				/* two spaces after the state */
-	if (a->run == DASH_RUN_STOPPED && a->why != NULL && d->status == NULL) {
-		n += ui_text(y, n, 2, role, ": ");
-		ui_text(y, n, COLS - n - 1, ROLE_ERROR, a->why);
+	n += 1 + ui_textf(y, n + 1, COLS - n - 2, role, "%s%s", state,
+	    stopped ? ":" : "");
+	if (stopped) {
+		ui_text(y, n + 1, COLS - n - 2, ROLE_ERROR, a->why);
 		return;
 	}
+	n++;				/* two spaces after the state */
 	if (a->run != DASH_RUN_SYNCING)		/* nothing moves */
 		snprintf(line, sizeof line, "%llu/%llu msgs (%d%%)  %d/%d "
 		    "slots busy", (unsigned long long)a->done,

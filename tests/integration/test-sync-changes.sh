@@ -83,6 +83,23 @@ assert_match "$(file_of "$F1" 1)" '^cur/.*:2,F$' "1 flagged, moved to cur"
 assert_file_contains "$LOG" "sync: sync-chg/$F1: 0 new, 6 flag changes, 2 expunged" \
     "the log counts the changes"
 
+# The same without CONDSTORE/QRESYNC (as with Courier): every flag
+# compared, expunges found by UID SEARCH.
+imap_py <<-'EOF'
+	sel("mcs-chg/Flags")
+	m.uid("STORE", "1", "-FLAGS", "(\\Flagged)")
+	m.uid("STORE", "4", "+FLAGS", "(\\Flagged \\Seen)")
+	m.uid("STORE", "12", "+FLAGS", "(\\Deleted)")
+	m.expunge()
+	EOF
+MAILCONN_NO_CONDSTORE=1 expect_rc 0 "$MAILCONN" --debug sync --once sync-chg
+compare "flags and expunges mirrored without CONDSTORE"
+assert_file_contains "$LOG" "sync: sync-chg/$F1: 0 new, 2 flag changes, 2 expunged" \
+    "without CONDSTORE"
+assert_file_contains "$LOG" "UID SEARCH ALL" "expunges found by UID SEARCH"
+assert_file_not_contains "$LOG" "sync: sync-chg/$F2: 0 new, 0 flag changes, 1" \
+    "nothing invented in the other folder"
+
 # A flag a mail client set locally stays (a download mirror only acts on
 # server changes), and a run without server changes touches nothing.
 f10=$(file_of "$F1" 10)
