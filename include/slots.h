@@ -19,7 +19,10 @@
  * close when nothing is left for them.  (Sending is another module's.)
  *
  * Slot 1 connects alone first (one certificate prompt at most, one LIST);
- * the others start once it listed the folders.  Each slot is a state
+ * the others start once it listed the folders -- except for a --once pass
+ * over folders synced before, which slot 1 does alone (a no-change resync
+ * is one SELECT per folder) unless a download of SLOTS_BIG_FETCH messages
+ * or more turns up while other folders wait.  Each slot is a state
  * machine (enum slot_state, names from slot_state_name()); every change of
  * state is logged and posted as EV_SLOT_STATE (id: slot, name: duty, text:
  * "fetching 10/200", "backoff 8s", "error: ...", status: the state, n:
@@ -59,6 +62,8 @@
  * libetpan 1.9.4's literal reader would spin on).
  */
 #define SLOTS_STALL_MS		25000
+/* A download this big (messages) brings the other slots in (--once). */
+#define SLOTS_BIG_FETCH		200
 
 enum slot_state {
 	SLOT_IDLE,		/* no connection needed right now */

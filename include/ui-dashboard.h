@@ -27,10 +27,14 @@
  * the screen answers a nudge by calling ops->drain, which feeds the model.
  * So nothing is lost while another screen (the wizard) owns the loop.
  *
- * Dirty flags: each event marks the panes it changed (DASH_DIRTY_*).  The
- * loop (ui.c) draws once per turn; a pane whose flag is clear reuses what
- * it computed last time (the folder tree, the filtered log), so a turn
- * with 30 slot updates costs one tree sort at most.
+ * Dirty flags: each event marks the panes it changed (m->dirty,
+ * DASH_DIRTY_*; a->sorted for the folder tree).  Drawing is ui.c's one
+ * repaint per loop turn (curses then sends only the cells that changed);
+ * what the flags save is recomputing: a turn with 30 slot updates and a
+ * new folder sorts the tree once, in the draw, and only if it changed.
+ * Between events the screen still moves: busy slots animate a spinner
+ * (ui_animate, 10 Hz) and the command nudges once a second at rest, so
+ * "since", "12s ago" and the decaying rates stay true.
  */
 #ifndef MC_UI_DASHBOARD_H
 #define MC_UI_DASHBOARD_H

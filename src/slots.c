@@ -138,6 +138,7 @@ static void	 slot_limit(struct slot *, const struct mc_err *);
 static void	 pool_fatal(struct slots *, const struct mc_err *);
 static void	 spawn(struct slots *, int);
 static void	 spawn_rest(struct slots *);
+static void	 spawn_more_locked(struct slots *);
 static int	 pass_complete_locked(struct slots *);
 static int	 fatal_kind(enum mc_errkind);
 static void	 post_pool(struct slots *, const char *);
@@ -293,6 +294,8 @@ progress_cb(void *arg, const char *folder, uint32_t done, uint32_t total,
 		}
 	}
 	sl->cur_bytes = bytes;		/* of the folder being synced */
+	if (done == 0 && total >= SLOTS_BIG_FETCH)
+		spawn_more_locked(p);
 	post_totals_locked(p, 0);
 	pthread_mutex_unlock(&p->lock);
 	set_state(sl, SLOT_FETCHING, "fetching %u/%u %s", done, total,
@@ -471,7 +474,12 @@ spawn(struct slots *p, int i)
 		fatalx("slots: cannot start a thread: %s", strerror(errno));
 }
 
-/* After slot 1 listed: the rest, extras only for an initial sync. */
+/*
+ * After slot 1 listed.  An initial sync gets every slot; later runs the
+ * persistent ones (IDLE on Sent, polling); a --once pass over folders
+ * synced before starts with slot 1 alone (a no-change resync is one SELECT
+ * per folder) and grows when a download turns out big (spawn_more).
+ */
 static void
 spawn_rest(struct slots *p)
 {
@@ -486,8 +494,6 @@ spawn_rest(struct slots *p)
 	n = p->nslots;
 	if (!p->initial && n > 3)
 		n = 3;
-	/* A --once pass over folders synced before: one connection does
-	 * (a no-change resync is one SELECT per folder). */
 	if (p->once && !p->initial)
 		n = 1;
 	for (i = 1; i < n; i++)
@@ -495,6 +501,25 @@ spawn_rest(struct slots *p)
 			spawn(p, i);
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
+}
+
+/* A big download while other folders wait: bring every slot in.  Lock held. */
+static void
+spawn_more_locked(struct slots *p)
+{
+	size_t	i;
+	int	j, waiting = 0;
+
+	if (!p->spawned_rest || p->stop || p->fatal)
+		return;
+	for (i = 0; i < p->nf; i++)
+		if (takeable(&p->fv[i]))
+			waiting++;
+	if (waiting == 0)
+		return;
+	for (j = 1; j < p->nslots; j++)
+		if (!p->slots[j].spawned && !p->slots[j].dead)
+			spawn(p, j);
 }
 
 static int

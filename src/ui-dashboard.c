@@ -989,8 +989,11 @@ draw_title(struct dash *d, long long now)
 	if ((a = cur_acct(d)) == NULL)
 		return;
 	dash_fmt_bytes(b, sizeof b, (uint64_t)dash_account_rate(a, now));
-	snprintf(line, sizeof line, "%llu/%llu msgs  %s/s",
-	    (unsigned long long)a->done, (unsigned long long)a->total, b);
+	snprintf(line, sizeof line, "%llu/%llu msgs%s%s%s",
+	    (unsigned long long)a->done, (unsigned long long)a->total,
+	    a->run == DASH_RUN_SYNCING ? "  " : "",
+	    a->run == DASH_RUN_SYNCING ? b : "",
+	    a->run == DASH_RUN_SYNCING ? "/s" : "");
 	n = ui_width(line);
 	if (COLS - n - 1 > x)
 		ui_text(0, COLS - n - 1, n, ROLE_TITLE, line);
