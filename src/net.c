@@ -1320,7 +1320,10 @@ drv_wait_failed(mailstream_low *low, struct net_drv *d, int w,
 	return -1;
 }
 
-/* SSL_read/SSL_write failed for good: record why.  Returns -1 or 0 (EOF). */
+/*
+ * SSL_read/SSL_write failed for good: record why.  Always -1, also at EOF:
+ * libetpan's body reader stops only on -1 and spins forever on 0.
+ */
 static ssize_t
 drv_ssl_failed(struct net_drv *d, int sslerr, int saved)
 {
@@ -1335,7 +1338,7 @@ drv_ssl_failed(struct net_drv *d, int sslerr, int saved)
 		ERR_clear_error();
 		drv_set_error(d, MCE_PROTOCOL, "The server %s:%d closed the "
 		    "connection.", d->cp->pub.host, d->cp->pub.port);
-		return 0;
+		return -1;
 	}
 	if (sslerr == SSL_ERROR_SYSCALL && e == 0)
 		drv_set_error(d, MCE_IO, "The connection to %s:%d failed: "
@@ -1387,10 +1390,12 @@ drv_read(mailstream_low *low, void *buf, size_t count)
 			if (n > 0)
 				return n;
 			if (n == 0) {
+				/* -1, not 0: see drv_ssl_failed(). */
+				d->fatal = 1;
 				drv_set_error(d, MCE_PROTOCOL, "The server "
 				    "%s:%d closed the connection.",
 				    d->cp->pub.host, d->cp->pub.port);
-				return 0;
+				return -1;
 			}
 			if (errno == EINTR)
 				continue;

@@ -13,7 +13,8 @@ if [ -z "${T_DIR:-}" ]; then
 	if [ ! -f "$_bed/env" ]; then
 		MC_PORT_BASE=${MC_PORT_BASE:-30000} TESTBED_QUIET=1 \
 		    "$_root/tests/testbed/testbed.sh" start "$_bed" || exit 1
-		trap '"$_root/tests/testbed/testbed.sh" stop "$_bed"' EXIT
+		trap '"$_root/tests/testbed/testbed.sh" stop "$_bed";
+		    [ -n "${MC_KEEP:-}" ] || rm -rf "$_bed"' EXIT
 	fi
 	set -a
 	. "$_bed/env"

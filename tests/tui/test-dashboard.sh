@@ -30,7 +30,8 @@ if [ -z "${T_DIR:-}" ]; then
 	if [ ! -f "$_bed/env" ]; then
 		MC_PORT_BASE=${MC_PORT_BASE:-30000} TESTBED_QUIET=1 \
 		    "$_root/tests/testbed/testbed.sh" start "$_bed" || exit 1
-		trap '"$_root/tests/testbed/testbed.sh" stop "$_bed"' EXIT
+		trap '"$_root/tests/testbed/testbed.sh" stop "$_bed";
+		    [ -n "${MC_KEEP:-}" ] || rm -rf "$_bed"' EXIT
 	fi
 	set -a
 	. "$_bed/env"
@@ -399,3 +400,5 @@ nfiles=$(printf '%s\n' "$before" | grep -c .)
     fail "$nfiles files on disk, the server has $total"
 kr_clear $BIG
 kr_clear $SELF
+# About 23,000 message files: gone unless something failed (then kept to look at)
+[ "$T_FAILS" != 0 ] || rm -rf "$T_DIR/mail"
