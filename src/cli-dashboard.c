@@ -858,7 +858,7 @@ cli_dashboard(struct cli *cli, int argc, char **argv)
 	struct certstore	*store;
 	struct ui_opts		 uo;
 	struct mc_err		 err;
-	const char		*theme = NULL, *select = NULL;
+	const char		*theme = cli->theme, *select = NULL;
 	char			*saved = NULL;
 	int			 rc;
 
