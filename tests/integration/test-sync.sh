@@ -110,11 +110,13 @@ write_account sync-ev email="$MC_USER" imap-host=localhost \
 expect_rc 0 "$T" events sync-ev --stop-when-idle
 ev=$OUT
 for s in "SLOT 1 INBOX idling" "SLOT 2 Sent idling" "SLOT 3 folders idle" \
-    "SLOT 4 extra" "FOLDER Sent 3/3 done" "TOTALS" "STOPPING" \
+    "SLOT 4 extra" "TOTALS" "STOPPING" \
     "SLOT 1 INBOX closed" "SLOT 2 Sent closed" "SLOT 3 folders closed" \
     "STOPPED"; do
 	assert_contains "$ev" "$s" "events of a pool stopped while idling"
 done
+# Sent's size depends on what earlier tests sent through the shared bed.
+assert_match "$ev" "FOLDER Sent [0-9]+/[0-9]+ done" "Sent synced"
 assert_not_contains "$ev" "WAIT-ERR" "clean stop"
 # the stop is quick: IDLE ends with DONE, then LOGOUT
 t_stop=$(printf '%s\n' "$ev" | sed -n 's/^STOPPING \([0-9]*\) ms/\1/p')

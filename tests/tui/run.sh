@@ -95,7 +95,7 @@ for t in "$HERE"/test-*.sh; do
 		export T_DIR=$tdir T_NAME=$name SHOTS=${SHOTS:-}
 		cd "$ROOT"
 		exec timeout -k 5 "$TEST_TIMEOUT" bash -c \
-		    '. "$1/lib.sh"; . "$2"; fake_stop; tui_stop; exit $T_FAILS' \
+		    'bash -n "$2" || exit 99; . "$1/lib.sh"; . "$2"; fake_stop; tui_stop; exit $T_FAILS' \
 		    tui "$HERE" "$t" </dev/null
 	) >"$tdir/out" 2>&1 &
 	CUR=$!
