@@ -25,11 +25,5 @@
 
 /* `mailconn setup`: the cli_commands[] entry. */
 int	 cli_setup(struct cli *, int, char **);
-/*
- * Plain `mailconn`: the wizard when the account file has no account yet;
- * otherwise (until the dashboard exists) a note naming the commands there
- * are, exit 69.
- */
-int	 cli_ui(struct cli *);
 
 #endif

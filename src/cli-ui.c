@@ -184,21 +184,3 @@ cli_setup(struct cli *cli, int argc, char **argv)
 	free((char *)o.smtp_host);
 	return rc;
 }
-
-int
-cli_ui(struct cli *cli)
-{
-	struct config	*cfg;
-	char		*argv[] = { "setup", NULL };
-	int		 none;
-
-	if (cli_load_config(cli, &cfg) != 0)
-		return CLI_EXIT_USAGE;
-	none = cfg->accounts == NULL;
-	config_free(cfg);
-	if (none)
-		return cli_setup(cli, 1, argv);
-	cli_error("the dashboard is not in this version yet; see `mailconn "
-	    "--help` (setup, check, certs, accounts, password).");
-	return CLI_EXIT_UNAVAILABLE;
-}

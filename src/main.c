@@ -29,8 +29,8 @@ static void	 usage(FILE *);
 
 const struct cli_command cli_commands[] = {
 	{ "check", cli_check,
-	  "check ACCOUNT | --imap HOST[:PORT] [--imap-security imaps|starttls]\n"
-	  "        [--smtp HOST[:PORT]] [--smtp-security smtps|starttls] "
+	  "check ACCOUNT | --imap HOST[:PORT] [--imap-security imaps|starttls|none]\n"
+	  "        [--smtp HOST[:PORT]] [--smtp-security smtps|starttls|none] "
 	  "[--user USER]\n"
 	  "        [--smtp-user USER] [--ca-file FILE] [--no-login] "
 	  "[--max-connections N]\n"
@@ -46,13 +46,14 @@ const struct cli_command cli_commands[] = {
 	{ "password", cli_password,
 	  "password set ACCOUNT [--imap|--smtp] | forget ACCOUNT",
 	  "store or forget an account's password in the keyring" },
-	{ "dashboard", cli_dashboard, "[dashboard] [-a ACCOUNT] [--theme NAME]",
+	{ "dashboard", cli_dashboard, "dashboard [-a ACCOUNT] [--theme NAME]",
 	  "watch the accounts sync (the wizard when there is none); the "
 	  "default" },
 	{ "setup", cli_setup,
 	  "setup [--theme NAME] [--email ADDR] [--name NAME] [--account NAME]\n"
 	  "        [--imap HOST[:PORT]] [--imap-security imaps|starttls|none]\n"
-	  "        [--smtp HOST[:PORT]] [--smtp-security smtps|starttls|none]",
+	  "        [--smtp HOST[:PORT]] [--smtp-security smtps|starttls|none]\n"
+	  "        [--user USER] [--timeout SECONDS]",
 	  "set up an account with the wizard" },
 	{ "sync", cli_sync, "sync [--once] [ACCOUNT]",
 	  "download mail into the local Maildir (keeps IDLE going)" },

@@ -2001,7 +2001,15 @@ static void
 folders_next(struct wizard *wz)
 {
 	struct account	*a;
+	size_t		 i, on = 0;
 
+	/* An empty selection would read back as "*": every folder. */
+	for (i = 0; i < wz->folders.n; i++)
+		on += wz->folders.items[i].checked != 0;
+	if (wz->folders.n > 0 && on == 0) {
+		ui_notice(ROLE_ERROR, "Tick at least one folder to sync.");
+		return;
+	}
 	if (*text_of(&wz->maildir) == '\0') {
 		a = build_account(wz);
 		ui_field_set(&wz->maildir.field, a->maildir != NULL ?
@@ -2742,8 +2750,10 @@ draw_save(struct wizard *wz)
 		ui_draw_check_row(y++, LX, COLS - LX - 2, 22, &wz->srows[i]);
 	if (wz->save_state == -1)
 		ui_wrap(y, LX, COLS - 4, bottom() - y - 1, ROLE_ERROR,
-		    "Not saved. Whatever was stored on the way was removed "
-		    "again; fix the cause and try again.");
+		    "Not saved: the account file was not written and the "
+		    "passwords stored on the way were removed again "
+		    "(certificates pinned on the way stay pinned); fix the "
+		    "cause and try again.");
 	buttons(wz, bottom(), &wz->save_back, &wz->save_go, NULL);
 }
 
@@ -2765,8 +2775,8 @@ draw_done(struct wizard *wz)
 	    text_of(&wz->maildir));
 	ui_textf(y++, LX, COLS - 4, ROLE_TEXT, "  mailconn check %s     "
 	    "a report for IT on what the server meets", text_of(&wz->account));
-	ui_text(y++, LX, COLS - 4, ROLE_DIM, "  (the dashboard comes in a "
-	    "later version)");
+	ui_text(y++, LX, COLS - 4, ROLE_TEXT, "  mailconn                "
+	    "the dashboard: watch it sync");
 	buttons(wz, bottom(), &wz->done_quit, NULL, NULL);
 }
 
