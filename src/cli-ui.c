@@ -137,6 +137,7 @@ run_wizard(struct config *cfg, const struct wizard_opts *o,
 	log_set_stderr(0, MC_LOG_ERROR);	/* the screen is ours */
 	if (ui_init(&uo, &err) != 0) {
 		cli_error("%s", err.msg);
+		certstore_free(store);
 		return CLI_EXIT_USAGE;
 	}
 	rc = wizard_run(cfg, store, o, &saved);
