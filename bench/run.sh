@@ -73,7 +73,7 @@ else
 	OWN_BED=1
 fi
 cleanup() {
-	if [ $OWN_BED = 1 ]; then
+	if [ "$OWN_BED" = 1 ]; then
 		if [ "${BENCH_KEEP:-}" = 1 ]; then
 			note "test bed left running: BENCH_TB=$TB (stop: $TESTBED stop $TB)"
 		else
@@ -244,6 +244,23 @@ esac
 # ---- runs --------------------------------------------------------------------
 FAILED=0
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+# A resync comes long after the last change in real life.  mbsync sleeps
+# 1 s ("Maildir notice: sleeping due to recent directory modification")
+# when a Maildir directory changed within the last second, which a resync
+# right after the initial run would measure: wait (untimed, for both tools)
+# until every directory of the copy is at least 2 s old.
+settle() {	# DIR
+	"$PY" - "$1" <<-'EOF'
+	import os, sys, time
+	newest = 0.0
+	for dirpath, _, _ in os.walk(sys.argv[1]):
+	    newest = max(newest, os.stat(dirpath).st_mtime)
+	wait = newest + 2.0 - time.time()
+	if wait > 0:
+	    time.sleep(wait)
+	EOF
+}
+
 one_run() {	# TOOL PHASE SIZE N
 	local tool=$1 phase=$2 size=$3 n=$4 d m log vlog rc=0 v=ok r=$4
 	# Resyncs run on the copy of the last initial run.
@@ -252,12 +269,13 @@ one_run() {	# TOOL PHASE SIZE N
 	log=$R/logs/$tool-$size-$phase-$n.log
 	m=$R/logs/$tool-$size-$phase-$n.measure
 	[ "$phase" = resync ] || mkdir -p "$d"	# mbsync wants its Path to exist
+	[ "$phase" = initial ] || settle "$d"
 	sync				# no earlier writeback in this run's time
 	rm -f "$m"
 	case $tool in
 	mbsync|mbsync-nofsync)
 		"$PY" "$HERE/measure.py" -o "$m" -t "$TIMEOUT" mbsync -c \
-		    "$R/mbsyncrc$([ $tool = mbsync ] || echo -nofsync)" \
+		    "$R/mbsyncrc$([ "$tool" = mbsync ] || echo -nofsync)" \
 		    "b${size}r$r" >"$log" 2>&1 </dev/null || rc=$?
 		;;
 	mailconn)
@@ -267,13 +285,14 @@ one_run() {	# TOOL PHASE SIZE N
 		;;
 	esac
 	vlog=$R/logs/$tool-$size-$phase-$n.verify
+	local vopt=()
+	[ "$tool" = mailconn ] || vopt=(--mbsync)	# mbsync's X-TUID line
 	if [ $rc -ne 0 ]; then
 		v=FAIL
 		echo "bench: $tool $phase $size run $n exited with status $rc" \
 		    "(log: $log):" >&2
 		tail -n 5 "$log" | sed 's/^/    | /' >&2
-	elif ! "$PY" "$HERE/verify.py" check \
-	    $([ "$tool" = mailconn ] || echo --mbsync) \
+	elif ! "$PY" "$HERE/verify.py" check "${vopt[@]}" \
 	    "$R/server-$size.json" "$d" "$tool $phase $size #$n" > "$vlog" 2>&1; then
 		v=FAIL
 		head -n 20 "$vlog" >&2
@@ -281,6 +300,7 @@ one_run() {	# TOOL PHASE SIZE N
 	[ $v = ok ] || FAILED=1
 	# tool phase size run wall rss rc verify cpu anon file
 	local wall rss cpu anon file
+	[ -f "$m" ] || : > "$m"		# measure.py itself failed: nan
 	wall=$(sed -n 's/.*wall_s=\([^ ]*\).*/\1/p' "$m")
 	rss=$(sed -n 's/.*maxrss_kb=\([^ ]*\).*/\1/p' "$m")
 	anon=$(sed -n 's/.*anon_kb=\([^ ]*\).*/\1/p' "$m")
