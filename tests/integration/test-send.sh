@@ -76,7 +76,7 @@ forget_password() {
 }
 
 [ -d "$MAIL_ROOT/.Sent" ] || fail "the bed has no Sent folder ($MAIL_ROOT/.Sent)"
-# send is wired into main.c's table (else: 69, "not implemented").
+# An unknown option is a usage error (EX_USAGE), before anything is read.
 expect_rc 64 "$MAILCONN" send --bogus </dev/null
 
 bed_account "$ACC"
