@@ -127,4 +127,6 @@ step "mailconn certs trust localhost:$IMAPS_SELF_PORT   (no terminal: running it
 
 step "mailconn sync --once demo"
 "$MAILCONN" sync --once demo || note "(sync exit status $?)"
-note "mail is in $XDG_DATA_HOME/mailconn/mail/demo"
+M=$XDG_DATA_HOME/mailconn/mail/demo
+note "mail is in $M: $(find "$M" -path "$M/.mailconn" -prune -o -type f \
+    \( -path '*/cur/*' -o -path '*/new/*' \) -print | wc -l) messages"
