@@ -485,7 +485,14 @@ cmd_start() {
 		die "servers did not greet"
 	fi
 	note "all greetings after $(( $(now_ms) - t0 )) ms"
-	grep -qx READY "$TB/smtp/stdout" || die "smtpd did not print READY"
+	# The ports may greet a moment before smtpd.py prints READY.
+	until grep -qx READY "$TB/smtp/stdout"; do
+		if [ $(( $(now_ms) - t0 )) -ge $((START_DEADLINE * 1000)) ]; then
+			tail -n 20 "$TB/smtp/stderr" >&2 2>/dev/null || true
+			die "smtpd did not print READY"
+		fi
+		sleep 0.05
+	done
 	wait_keyring
 	note "keyring ready after $(( $(now_ms) - t0 )) ms"
 	write_env
