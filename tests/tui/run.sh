@@ -3,7 +3,7 @@
 # real test bed (TESTBED.md section 6).
 #
 # Starts tests/testbed/testbed.sh in a fresh `mktemp -d /tmp/mc-tui.XXXXXX`
-# with MC_PORT_BASE (default 27000) and stops it on exit, whatever happens;
+# (on MC_PORT_BASE, else a free port range) and stops it on exit, whatever happens;
 # then runs every tests/tui/test-*.sh (or those named in $TESTS, space or
 # comma separated, with or without "test-" and ".sh") one after another,
 # each in a fresh bash with the bed's env, lib.sh's helpers and its own
@@ -23,7 +23,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 TESTBED=$ROOT/tests/testbed/testbed.sh
 export MAILCONN=${MAILCONN:-$ROOT/build/mailconn}
 export MC_ROOT=$ROOT
-export MC_PORT_BASE=${MC_PORT_BASE:-27000}
+# MC_PORT_BASE, when set, picks the ports; else the bed finds a free range.
 TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
