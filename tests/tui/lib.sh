@@ -257,6 +257,8 @@ wiz_prefilled() {
 	tui_start setup --email "$MC_USER" --account "$acc" "$@"
 	tui_wait 'Email address' || return 1
 	tui_keys Enter
+	# Step 1 has a [ Next ] too: wait for step 2 itself, then its button.
+	tui_wait 'step 2 of 7' || return 1
 	tui_wait '\[ (Skip|Next) \]' || return 1
 	tui_keys Enter
 	tui_wait 'IMAP, to read mail' || return 1

@@ -12,6 +12,7 @@ T_ENV="export DBUS_SESSION_BUS_ADDRESS=unix:path=$T_DIR/no-bus"
 tui_start setup --email "$MC_USER" --account $ACC --imap localhost:$IMAPS_SELF_PORT
 tui_wait 'Email address' || return
 tui_keys Enter
+tui_wait 'step 2 of 7' || return
 tui_wait '\[ (Skip|Next) \]' || return
 tui_keys Enter
 tui_wait 'IMAP, to read mail' || return
