@@ -859,9 +859,9 @@ uid_cmp(const void *a, const void *b)
 struct flag_walk {
 	struct flagchg	*chg;
 	size_t		 n, i;
-	struct flagchg	*todo;		/* rows whose flags differ */
+	struct flagchg	*flagged;		/* rows whose flags differ */
 	char	       **names;
-	size_t		 ntodo, cap;
+	size_t		 nflagged, cap;
 };
 
 static int
@@ -875,14 +875,14 @@ flag_row(const struct state_msg *m, void *arg)
 		return 1;			/* nothing more to compare */
 	if (w->chg[w->i].uid != m->uid || w->chg[w->i].flags == m->flags)
 		return 0;
-	if (w->ntodo == w->cap) {
+	if (w->nflagged == w->cap) {
 		w->cap = w->cap == 0 ? 64 : w->cap * 2;
-		w->todo = xrealloc(w->todo, w->cap * sizeof *w->todo);
+		w->flagged = xrealloc(w->flagged, w->cap * sizeof *w->flagged);
 		w->names = xrealloc(w->names, w->cap * sizeof *w->names);
 	}
-	w->todo[w->ntodo] = w->chg[w->i];
-	w->names[w->ntodo] = xstrdup(m->filename);
-	w->ntodo++;
+	w->flagged[w->nflagged] = w->chg[w->i];
+	w->names[w->nflagged] = xstrdup(m->filename);
+	w->nflagged++;
 	return 0;
 }
 
@@ -915,11 +915,11 @@ apply_flags(struct run *r, struct mc_err *err)
 	if (state_msg_foreach(r->c->st, r->f.id, r->chg[0].uid,
 	    r->chg[r->nchg - 1].uid, flag_row, &w, err) == -1)
 		goto out;
-	if (w.ntodo > 0 && state_begin(r->c->st, err) == -1)
+	if (w.nflagged > 0 && state_begin(r->c->st, err) == -1)
 		goto out;
-	for (i = 0; i < w.ntodo; i++) {
-		if (maildir_set_flags(r->md, &w.names[i], w.todo[i].uid,
-		    w.todo[i].flags, &e) == -1) {
+	for (i = 0; i < w.nflagged; i++) {
+		if (maildir_set_flags(r->md, &w.names[i], w.flagged[i].uid,
+		    w.flagged[i].flags, &e) == -1) {
 			if (e.kind != MCE_NOTFOUND) {
 				*err = e;
 				state_rollback(r->c->st);
@@ -929,8 +929,8 @@ apply_flags(struct run *r, struct mc_err *err)
 			log_debug("sync: %s: %s", r->name, e.msg);
 		}
 		crash_at(r->c, CRASH_FLAGS);
-		m.uid = w.todo[i].uid;
-		m.flags = w.todo[i].flags;
+		m.uid = w.flagged[i].uid;
+		m.flags = w.flagged[i].flags;
 		m.size = 0;
 		{
 			struct state_msg old;
@@ -949,17 +949,17 @@ apply_flags(struct run *r, struct mc_err *err)
 		r->stats->flagged++;
 	}
 	/* the renames reach the disk before the rows saying so */
-	if (w.ntodo > 0 && (maildir_sync_dirs(r->md, err) == -1 ||
+	if (w.nflagged > 0 && (maildir_sync_dirs(r->md, err) == -1 ||
 	    state_commit(r->c->st, err) == -1)) {
 		state_rollback(r->c->st);
 		goto out;
 	}
 	rc = 0;
 out:
-	for (i = 0; i < w.ntodo; i++)
+	for (i = 0; i < w.nflagged; i++)
 		free(w.names[i]);
 	free(w.names);
-	free(w.todo);
+	free(w.flagged);
 	r->nchg = 0;
 	return rc;
 }
