@@ -97,7 +97,7 @@ struct trust_ctx {
 };
 
 /*
- * The gate.  0: trusted (verdict in *how, may be NULL).  -1: not trusted,
+ * The gate (tc may be NULL: no store, no one to ask).  0: trusted (verdict in *how, may be NULL).  -1: not trusted,
  * err is MCE_CERT_REJECTED, MCE_CERT_CHANGED or MCE_CERT_UNTRUSTED (the
  * last when there is no prompt; its message names
  * `mailconn certs trust HOST:PORT`).
@@ -105,6 +105,16 @@ struct trust_ctx {
 int		 trust_gate(const struct trust_ctx *, const char *proto,
 		     const struct net_conn *, enum cert_verdict *how,
 		     struct mc_err *);
+
+/*
+ * The start every IMAP and SMTP session shares: connect (timed into
+ * *connect_ms) and, for implicit TLS, the handshake (*tls_ms) and the gate
+ * (*how) before a byte is read.  NULL with err on failure, nothing left open.
+ */
+struct net_conn	*trust_connect(const struct endpoint *, const char *proto,
+		     const struct trust_ctx *, struct net_probe *,
+		     long long *connect_ms, long long *tls_ms,
+		     enum cert_verdict *how, struct mc_err *);
 
 /* The full report for a person, several lines, caller frees. */
 char		*cert_report_text(const struct trust_request *);

@@ -873,6 +873,32 @@ trust_gate(const struct trust_ctx *tc, const char *proto,
 	return rc;
 }
 
+struct net_conn *
+trust_connect(const struct endpoint *ep, const char *proto,
+    const struct trust_ctx *tc, struct net_probe *probe, long long *connect_ms,
+    long long *tls_ms, enum cert_verdict *how, struct mc_err *err)
+{
+	struct net_conn	*conn;
+	long long	 t = mc_now_ms();
+
+	conn = net_connect(ep, probe, err);
+	*connect_ms = mc_now_ms() - t;
+	if (conn == NULL || ep->sec != SEC_TLS)
+		return conn;
+	t = mc_now_ms();
+	if (net_tls_handshake(conn, ep, err) != 0) {
+		net_close(conn);
+		return NULL;
+	}
+	*tls_ms = mc_now_ms() - t;
+	/* Nothing has been read or sent yet: judge the certificate first. */
+	if (trust_gate(tc, proto, conn, how, err) != 0) {
+		net_close(conn);
+		return NULL;
+	}
+	return conn;
+}
+
 /* --- the report ---------------------------------------------------------- */
 
 static void

@@ -96,14 +96,8 @@ peer_name(const struct endpoint *ep, char *buf, size_t size)
 static int
 gate(struct smtp_session *s, const struct trust_ctx *tc, struct mc_err *err)
 {
-	struct trust_ctx	none = { NULL, NULL, NULL, NULL };
-	enum cert_verdict	how = CERT_UNTRUSTED;
-
-	if (tc == NULL)
-		tc = &none;
-	if (trust_gate(tc, "smtp", s->conn, &how, err) != 0)
+	if (trust_gate(tc, "smtp", s->conn, &s->trust, err) != 0)
 		return -1;
-	s->trust = how;
 	s->trusted = 1;
 	return 0;
 }
@@ -341,19 +335,12 @@ smtp_open(const struct endpoint *ep, const struct trust_ctx *tc,
 	s->ep = *ep;
 	s->trust = CERT_UNTRUSTED;
 
-	t = mc_now_ms();
-	s->conn = net_connect(ep, &s->probe, err);
-	s->connect_ms = mc_now_ms() - t;
+	s->conn = trust_connect(ep, "smtp", tc, &s->probe, &s->connect_ms,
+	    &s->tls_ms, &s->trust, err);
 	if (s->conn == NULL)
 		goto fail;
-	if (ep->sec == SEC_TLS) {
-		t = mc_now_ms();
-		if (net_tls_handshake(s->conn, ep, err) != 0)
-			goto fail;
-		s->tls_ms = mc_now_ms() - t;
-		if (gate(s, tc, err) != 0)
-			goto fail;
-	}
+	if (ep->sec == SEC_TLS)
+		s->trusted = 1;		/* the gate passed */
 
 	stream = net_stream(s->conn);
 	if (stream == NULL) {
